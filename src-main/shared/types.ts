@@ -1,0 +1,100 @@
+/** Domain types shared by main, preload, renderer, CLI and the browser bridge (types only). */
+import type { SerializedError } from './errors.ts';
+
+export type Language = 'en' | 'ja';
+export type LanguageSetting = Language | 'auto';
+
+export interface Settings {
+  language: LanguageSetting;
+  /** Folders searched for pretrained weights, in order, before the built-in ones. */
+  weightsDirs: string[];
+  recentProjects: RecentProject[];
+  lastProjectDir: string | null;
+  /** Heatmap colour map and overlay opacity used by galleries. */
+  heatmapColormap: 'turbo' | 'jet' | 'grey';
+  heatmapOpacity: number;
+}
+
+export interface RecentProject {
+  dir: string;
+  name: string;
+  openedAt: string;
+}
+
+export interface RecentProjectEntry extends RecentProject {
+  /** False when the folder has gone missing since (shown greyed with a remove button). */
+  exists: boolean;
+}
+
+export interface ProjectInfo {
+  dir: string;
+  name: string;
+  createdAt: string;
+  schemaVersion: number;
+  isDemo: boolean;
+  imageCount: number;
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  mode: 'electron' | 'browser' | 'cli';
+  nodeVersion: string;
+  electronVersion: string | null;
+  platform: string;
+  arch: string;
+  /** The OS locale the app detected, used when the language setting is 'auto'. */
+  systemLocale: string;
+  configDir: string;
+  /** Whether the host can show native file/folder pickers (Electron) or the UI must ask for a path. */
+  nativeDialogs: boolean;
+}
+
+export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+
+export interface BackendCandidate {
+  name: BackendName;
+  available: boolean;
+  /** Why it is or is not usable, in plain words ("not installed", "CUDA runtime 11.2 not found"). */
+  reason: string;
+  version?: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface BackendReport {
+  /** Backend used for training (gradients). */
+  training: BackendName;
+  /** Backend used for inference, embeddings and heatmaps. */
+  inference: BackendName;
+  candidates: BackendCandidate[];
+  checkedAt: string;
+}
+
+export type TaskState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface TaskProgress {
+  done: number;
+  total: number | null;
+  /** Items per second over the recent window. */
+  rate: number | null;
+  etaSeconds: number | null;
+  unit: string;
+}
+
+/** A serialisable picture of a long job (import, training, heatmap batch) at one moment. */
+export interface TaskSnapshot {
+  id: string;
+  kind: string;
+  title: string;
+  state: TaskState;
+  progress: TaskProgress;
+  epoch?: { current: number; total: number };
+  metrics?: Record<string, number>;
+  message?: string;
+  error?: SerializedError;
+  /** JSON-serialisable result when succeeded (e.g. an import report or a run id). */
+  result?: unknown;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}

@@ -1,0 +1,4 @@
+/** Strings of the inspect screen. */
+export const inspect = {
+  'inspect.title': 'Inspect',
+} as const;

@@ -1,0 +1,4 @@
+/** Strings of the library screen. */
+export const library = {
+  'library.title': 'Library',
+} as const;

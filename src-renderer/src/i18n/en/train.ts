@@ -1,0 +1,4 @@
+/** Strings of the train screen. */
+export const train = {
+  'train.title': 'Train',
+} as const;

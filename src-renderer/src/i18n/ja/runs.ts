@@ -1,0 +1,5 @@
+import type { runs as en } from '../en/runs.ts';
+
+export const runs: Record<keyof typeof en, string> = {
+  'runs.title': '学習結果',
+};

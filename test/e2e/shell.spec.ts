@@ -1,0 +1,97 @@
+import { expect, test } from '@playwright/test';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+
+let server: RunningServer;
+
+test.beforeAll(async () => {
+  server = await startServer(['--no-demo']);
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+test('the shell shows every screen with an honest empty state when no project is open', async ({ page }) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Projects' })).toBeVisible();
+  for (const name of ['Library', 'Train', 'Runs', 'Heatmaps', 'Inspect']) {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
+    await expect(page.getByRole('heading', { name: 'Open a project first' })).toBeVisible();
+  }
+  await page.screenshot({ path: 'test-results/screens/shell-no-project-en.png' });
+  await expect(page.getByTestId('backend-status')).toContainText(/training: (wasm|cpu|tfjs-node)/, { timeout: 60_000 });
+});
+
+test('create, open and switch projects end to end', async ({ page }) => {
+  const a = join(server.tmp, 'line-a');
+  const b = join(server.tmp, 'line-b');
+  await page.goto(server.url);
+  const create = page.getByRole('form', { name: 'New project' });
+  await create.getByRole('textbox').first().fill(a);
+  await create.getByRole('textbox').nth(1).fill('Line A');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByTestId('project-name')).toHaveText('Line A');
+
+  await page.getByTestId('project-switcher').click();
+  await create.getByRole('textbox').first().fill(b);
+  await create.getByRole('textbox').nth(1).fill('Line B');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByTestId('project-name')).toHaveText('Line B');
+
+  // Switch back through the recent list; the project survives a reload.
+  await page.getByTestId('project-switcher').click();
+  await page.getByRole('button', { name: /Line A/ }).click();
+  await expect(page.getByTestId('project-name')).toHaveText('Line A');
+  await page.reload();
+  await expect(page.getByTestId('project-name')).toHaveText('Line A');
+
+  // Open by path.
+  await page.getByTestId('project-switcher').click();
+  const open = page.getByRole('form', { name: 'Open project' });
+  await open.getByRole('textbox').fill(b);
+  await open.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByTestId('project-name')).toHaveText('Line B');
+  await page.screenshot({ path: 'test-results/screens/projects-en.png' });
+});
+
+test('a service error shows its name and message in the UI', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByTestId('project-switcher').click();
+  const open = page.getByRole('form', { name: 'Open project' });
+  await open.getByRole('textbox').fill(join(server.tmp, 'does-not-exist'));
+  await open.getByRole('button', { name: 'Open' }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('ProjectNotFoundError');
+  await expect(alert).toContainText('does not exist');
+
+  // A folder that is not a project gets its own error.
+  const plain = join(server.tmp, 'just-a-folder');
+  mkdirSync(plain, { recursive: true });
+  await open.getByRole('textbox').fill(plain);
+  await open.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'NotAProjectError' })).toBeVisible();
+
+  if (process.getuid?.() !== 0) {
+    // Root ignores permissions, so the read-only case only runs as a normal user.
+    const ro = join(server.tmp, 'read-only');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    const create = page.getByRole('form', { name: 'New project' });
+    await create.getByRole('textbox').first().fill(ro);
+    await create.getByRole('button', { name: 'Create' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'ReadOnlyFolderError' })).toBeVisible();
+  }
+});
+
+test('the UI switches to Japanese and back, and keeps the choice', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.locator('select[name=language]').selectOption('ja');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'ライブラリ' })).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/settings-ja.png' });
+  await page.reload();
+  await expect(page.getByRole('link', { name: '設定' })).toBeVisible();
+  await page.locator('select[name=language]').selectOption('en');
+  await expect(page.getByRole('link', { name: 'Settings' })).toBeVisible();
+});
