@@ -47,6 +47,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/index.ts')) {
-  process.exitCode = await main(process.argv.slice(2));
-}

@@ -14,7 +14,7 @@ test.afterAll(async () => {
 
 test('the shell shows every screen with an honest empty state when no project is open', async ({ page }) => {
   await page.goto(server.url);
-  await expect(page.getByRole('heading', { name: 'Projects' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Projects', exact: true })).toBeVisible();
   for (const name of ['Library', 'Train', 'Runs', 'Heatmaps', 'Inspect']) {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
     await expect(page.getByRole('heading', { name: 'Open a project first' })).toBeVisible();
@@ -27,16 +27,17 @@ test('create, open and switch projects end to end', async ({ page }) => {
   const a = join(server.tmp, 'line-a');
   const b = join(server.tmp, 'line-b');
   await page.goto(server.url);
+  await page.screenshot({ path: 'test-results/screens/projects-en.png' });
   const create = page.getByRole('form', { name: 'New project' });
   await create.getByRole('textbox').first().fill(a);
   await create.getByRole('textbox').nth(1).fill('Line A');
-  await create.getByRole('button', { name: 'Create' }).click();
+  await create.getByRole('button', { name: 'Create', exact: true }).click();
   await expect(page.getByTestId('project-name')).toHaveText('Line A');
 
   await page.getByTestId('project-switcher').click();
   await create.getByRole('textbox').first().fill(b);
   await create.getByRole('textbox').nth(1).fill('Line B');
-  await create.getByRole('button', { name: 'Create' }).click();
+  await create.getByRole('button', { name: 'Create', exact: true }).click();
   await expect(page.getByTestId('project-name')).toHaveText('Line B');
 
   // Switch back through the recent list; the project survives a reload.
@@ -50,9 +51,9 @@ test('create, open and switch projects end to end', async ({ page }) => {
   await page.getByTestId('project-switcher').click();
   const open = page.getByRole('form', { name: 'Open project' });
   await open.getByRole('textbox').fill(b);
-  await open.getByRole('button', { name: 'Open' }).click();
+  await open.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(page.getByTestId('project-name')).toHaveText('Line B');
-  await page.screenshot({ path: 'test-results/screens/projects-en.png' });
+  
 });
 
 test('a service error shows its name and message in the UI', async ({ page }) => {
@@ -60,7 +61,7 @@ test('a service error shows its name and message in the UI', async ({ page }) =>
   await page.getByTestId('project-switcher').click();
   const open = page.getByRole('form', { name: 'Open project' });
   await open.getByRole('textbox').fill(join(server.tmp, 'does-not-exist'));
-  await open.getByRole('button', { name: 'Open' }).click();
+  await open.getByRole('button', { name: 'Open', exact: true }).click();
   const alert = page.getByRole('alert');
   await expect(alert).toContainText('ProjectNotFoundError');
   await expect(alert).toContainText('does not exist');
@@ -69,7 +70,7 @@ test('a service error shows its name and message in the UI', async ({ page }) =>
   const plain = join(server.tmp, 'just-a-folder');
   mkdirSync(plain, { recursive: true });
   await open.getByRole('textbox').fill(plain);
-  await open.getByRole('button', { name: 'Open' }).click();
+  await open.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'NotAProjectError' })).toBeVisible();
 
   if (process.getuid?.() !== 0) {
@@ -79,7 +80,7 @@ test('a service error shows its name and message in the UI', async ({ page }) =>
     chmodSync(ro, 0o555);
     const create = page.getByRole('form', { name: 'New project' });
     await create.getByRole('textbox').first().fill(ro);
-    await create.getByRole('button', { name: 'Create' }).click();
+    await create.getByRole('button', { name: 'Create', exact: true }).click();
     await expect(page.getByRole('alert').filter({ hasText: 'ReadOnlyFolderError' })).toBeVisible();
   }
 });
