@@ -10,6 +10,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/main/index.ts'),
           probe: resolve(__dirname, 'src-main/services/ml/backend/probe-main.ts'),
+          engine: resolve(__dirname, 'src-main/services/ml/engine/engine-main.ts'),
         },
         // package.json says "type": "module", so CommonJS output must be .cjs.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },

@@ -1,16 +1,40 @@
 // Electron main process: a thin shell over the services (which never import electron).
-import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { apiOperations } from '../shared/api/index.ts';
 import { serializeError } from '../shared/errors.ts';
 import { createHandlers, invoke } from '../services/handlers/index.ts';
 import { probeScript } from '../services/ml/backend/probe-child.ts';
+import { engineEntry, type EngineLauncher } from '../services/ml/engine/client.ts';
+import { setEngineLauncher } from '../services/ml/training-service.ts';
 import { Services } from '../services/services.ts';
 import { openInitialProject } from '../services/startup.ts';
 
 // Bundled build: helper scripts sit beside this file instead of in the source tree.
 probeScript.path = join(__dirname, 'probe.cjs');
+engineEntry.path = join(__dirname, 'engine.cjs');
+
+/**
+ * The ML engine runs in a utilityProcess: a native TensorFlow crash or an out-of-memory there ends
+ * that process only, and the catalog (owned here) stays up.
+ */
+const utilityLauncher: EngineLauncher = (entryPath, opts) => {
+  const child = utilityProcess.fork(entryPath, [], { env: opts.env, serviceName: 'Kensa engine', stdio: 'inherit' });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    postMessage: (msg) => child.postMessage(msg),
+    on: ((event: 'message' | 'exit', fn: (...a: unknown[]) => void) => {
+      if (event === 'exit') child.on('exit', (code) => fn(code, null));
+      else child.on('message', (m) => fn(m));
+    }) as ReturnType<EngineLauncher>['on'],
+    kill: () => {
+      child.kill();
+    },
+  };
+};
 
 protocol.registerSchemesAsPrivileged([
   { scheme: 'kensa-media', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
@@ -88,6 +112,7 @@ async function boot(): Promise<void> {
       },
     },
   });
+  setEngineLauncher(services, utilityLauncher);
   const handlers = createHandlers(services);
   for (const op of apiOperations) {
     ipcMain.handle(`kensa:${op}`, (_e, ...args: unknown[]) => invoke(handlers, op, args));

@@ -1,5 +1,5 @@
 // Preload: one named method per API operation through contextBridge; never raw ipcRenderer.
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { apiOperations, type EventName, type KensaEvents } from '../shared/api/index.ts';
 import type { Envelope } from '../shared/errors.ts';
 
@@ -20,6 +20,10 @@ ipcRenderer.on('kensa:event', (_e, event: EventName, payload: unknown) => {
 
 contextBridge.exposeInMainWorld('kensaBridge', {
   ...api,
+  /** Electron no longer puts a path on dropped File objects; drag-and-drop import needs it. */
+  pathForFile(file: File): string {
+    return webUtils.getPathForFile(file);
+  },
   subscribe<E extends EventName>(event: E, listener: (payload: KensaEvents[E]) => void): () => void {
     let set = listeners.get(event);
     if (!set) listeners.set(event, (set = new Set()));

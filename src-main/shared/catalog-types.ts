@@ -126,8 +126,8 @@ export interface ImageDetail extends ImageListItem {
  * A defect region. `rect`: the box x,y,w,h (image pixels). `mask`: a freehand/brush mask given as
  * its bounding box x,y,w,h plus `rle`, a run-length encoding of the w*h box pixels in row-major order
  * (left to right, top to bottom): alternating run lengths of 0 (outside) and 1 (inside), always
- * starting with a 0-run (possibly 0), summing to w*h. Example: a 3x2 box `011/110` is [1,2,1,2,0]
- * (trailing zero-length runs may be left out: [1,2,1,2]). In the database the runs are stored as
+ * starting with a 0-run (possibly 0), summing to w*h. Example: the 3x2 box with rows `011` and `100`
+ * is [1,3,2]; with rows `110` / `001` it is [0,2,3,1]. Runs may stop early (the rest is outside). In the database the runs are stored as
  * unsigned LEB128 varints in a BLOB.
  */
 export interface Region {
@@ -161,16 +161,7 @@ export type RegionPatch = Partial<RegionInput>;
 // ---- Undo / redo -------------------------------------------------------------------------------
 
 export type EditAction =
-  | 'label'
-  | 'bulkLabel'
-  | 'coreType'
-  | 'note'
-  | 'reviewState'
-  | 'groupKey'
-  | 'split'
-  | 'regionAdd'
-  | 'regionEdit'
-  | 'regionDelete';
+  'label' | 'bulkLabel' | 'coreType' | 'note' | 'reviewState' | 'groupKey' | 'split' | 'regionAdd' | 'regionEdit' | 'regionDelete';
 
 /** What an edit, an undo or a redo changed (so the UI can refresh just those images). */
 export interface EditResult {
@@ -260,6 +251,8 @@ export interface ImportReport {
   state: ImportBatchState;
   filesSeen: number;
   imported: number;
+  /** Files skipped because this very file (same path and bytes) is already in: a re-run or a resumed import. */
+  alreadyImported: number;
   /** Images created (a multi-page TIFF may yield several). */
   imageIds: number[];
   duplicates: ImportDuplicate[];

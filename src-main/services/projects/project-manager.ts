@@ -27,8 +27,12 @@ export class ProjectManager {
     this.openListeners.push(l);
   }
 
-  onClose(l: ProjectListener): void {
+  /** Returns a function that removes the listener. */
+  onClose(l: ProjectListener): () => void {
     this.closeListeners.push(l);
+    return () => {
+      this.closeListeners = this.closeListeners.filter((x) => x !== l);
+    };
   }
 
   get project(): Project | null {

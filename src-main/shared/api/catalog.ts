@@ -123,15 +123,7 @@ export const catalogOperations = [
   'exportLabels',
 ] as const satisfies readonly (keyof CatalogApi)[];
 
-export type CatalogChangeReason =
-  | 'import'
-  | 'labels'
-  | 'regions'
-  | 'defectTypes'
-  | 'splits'
-  | 'undo'
-  | 'redo'
-  | 'demo';
+export type CatalogChangeReason = 'import' | 'labels' | 'regions' | 'defectTypes' | 'splits' | 'undo' | 'redo' | 'demo';
 
 export interface CatalogEvents {
   /** Something in the catalog changed; `imageIds` when only those images did (absent: refetch everything). */

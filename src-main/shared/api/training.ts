@@ -1,8 +1,81 @@
-/** Training operations (filled in by the training work; see the API pattern in app.ts). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TrainingApi {}
+/** Training operations: runs (start, list, inspect, delete), the active model, prediction, export/import, estimates. */
+import type {
+  EpochMetrics,
+  ExportResult,
+  PredictResult,
+  RunDetail,
+  RunSummary,
+  TrainConfigInput,
+  TrainingEstimate,
+  TrainingPhase,
+  BatchLossRecord,
+} from '../training-types.ts';
+import type { TaskSnapshot } from '../types.ts';
 
-export const trainingOperations = [] as const satisfies readonly (keyof TrainingApi)[];
+export interface TrainingApi {
+  /**
+   * Queues a training run on the 'training' task queue and returns its task snapshot (kind 'training';
+   * `result` is `{ runId }` when it finishes). Cancel with `cancelTask(snapshot.id)`: training stops within
+   * one batch and the best model so far is kept.
+   */
+  startTraining(config: TrainConfigInput): Promise<TaskSnapshot & { runId: number }>;
+  listRuns(): Promise<RunSummary[]>;
+  /** Parameters, per-epoch curves, phases, durations and evaluations of one run. */
+  getRun(runId: number): Promise<RunDetail>;
+  /** Per-batch training losses (long; for the detailed loss curve). */
+  getRunBatchLosses(runId: number): Promise<BatchLossRecord[]>;
+  /** Deletes the run record and its model files; refused while it is queued or running. */
+  deleteRun(runId: number): Promise<void>;
+  renameRun(runId: number, name: string): Promise<RunSummary>;
+  /** The run whose model the project uses for inspection and heatmaps (null clears it). */
+  setActiveModel(runId: number | null): Promise<void>;
+  getActiveModel(): Promise<RunSummary | null>;
+  /** Classifies catalog images (by id) or image files (by path) with a run's model (default: the active one). */
+  predict(target: { imageIds?: number[]; paths?: string[] }, runId?: number): Promise<PredictResult>;
+  /** Re-evaluates a run's model on a split of its dataset snapshot (stored with the run). */
+  evaluateRun(runId: number, split: 'val' | 'test'): Promise<RunDetail>;
+  /** Writes model.json + weights.bin + kensa-model.json into `dir` (created if needed). */
+  exportModel(runId: number, dir: string): Promise<ExportResult>;
+  /** Imports a folder written by exportModel as a run with status 'imported'. */
+  importModel(dir: string): Promise<RunSummary>;
+  /** Memory and time estimate for a configuration on the detected backend (measured in the engine). */
+  estimateTraining(config: TrainConfigInput): Promise<TrainingEstimate>;
+  /** Test hook: kills the engine process at once (a running job fails with EngineCrashedError). */
+  debugCrashEngine(): Promise<void>;
+}
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TrainingEvents {}
+export const trainingOperations = [
+  'startTraining',
+  'listRuns',
+  'getRun',
+  'getRunBatchLosses',
+  'deleteRun',
+  'renameRun',
+  'setActiveModel',
+  'getActiveModel',
+  'predict',
+  'evaluateRun',
+  'exportModel',
+  'importModel',
+  'estimateTraining',
+  'debugCrashEngine',
+] as const satisfies readonly (keyof TrainingApi)[];
+
+export interface TrainingEvents {
+  /** After each epoch (for live curves). */
+  trainingEpoch: {
+    runId: number;
+    taskId: string;
+    phase: TrainingPhase;
+    epoch: number;
+    globalEpoch: number;
+    totalEpochs: number;
+    metrics: EpochMetrics;
+  };
+  /** Every training batch, throttled to ~10 per second. */
+  trainingBatch: { runId: number; taskId: string; phase: TrainingPhase; epoch: number; batch: number; batches: number; loss: number };
+  /** A run's record changed (created, started, finished, deleted, renamed); reload it. */
+  trainingRun: { runId: number; status: RunSummary['status'] | 'deleted' };
+  /** The project's active model changed. */
+  activeModel: { runId: number | null };
+}

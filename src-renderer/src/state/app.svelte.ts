@@ -38,6 +38,8 @@ class AppState {
       void this.refreshRecent();
     });
     api.subscribe('task', (t) => (this.tasks = { ...this.tasks, [t.id]: t }));
+    // Image counts in the sidebar follow imports and deletions.
+    api.subscribe('catalogChanged', () => void this.refreshProject());
     api.subscribe('backend', (b) => (this.backend = b));
     api.subscribe('settings', (s) => this.applySettings(s));
     await this.guard(async () => {
@@ -70,6 +72,21 @@ class AppState {
     } catch (err) {
       this.backendError = `${(err as Error).name}: ${(err as Error).message}`;
     }
+  }
+
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Re-reads the open project's summary, at most every half second during bulk changes. */
+  refreshProject(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(async () => {
+      this.refreshTimer = null;
+      try {
+        this.project = await api.getCurrentProject();
+      } catch {
+        // A closed or switching project is reported by the 'project' event instead.
+      }
+    }, 500);
   }
 
   async refreshRecent(): Promise<void> {

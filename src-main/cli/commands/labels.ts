@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../../shared/errors.ts';
+import { exportLabels } from '../../services/catalog/stats.ts';
+import type { CliCommand } from '../command.ts';
+import { openProjectForCli } from './import.ts';
+
+export const labelsCommand: CliCommand = {
+  name: 'labels',
+  summary: 'Export labels of a project as CSV or as class folders',
+  usage:
+    'kensa labels export <project> [--format csv|folders] [--out P] [--json]\n  Default --out: <project>/labels.csv (csv) or <project>/export (folders).',
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+    });
+    const [sub, dir] = positionals;
+    if (sub !== 'export' || !dir) throw new ValidationError(`Usage: ${this.usage}`);
+    if (values.format !== 'csv' && values.format !== 'folders') throw new ValidationError('--format is csv or folders.');
+    const s = io.services();
+    const project = await openProjectForCli(s, dir, io, false);
+    try {
+      const out = values.out ?? join(project.dir, values.format === 'csv' ? 'labels.csv' : 'export');
+      const r = exportLabels(project.db, project.dir, { format: values.format, out });
+      if (values.json) io.out(JSON.stringify({ ok: true, ...r }));
+      else io.out(`Wrote ${r.written} labelled images to ${r.out} (${r.skippedUnlabelled} unlabelled left out).`);
+      return 0;
+    } finally {
+      await s.projects.close();
+    }
+  },
+};

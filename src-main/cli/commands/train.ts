@@ -1,0 +1,154 @@
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../../shared/errors.ts';
+import type { BackboneId, TrainConfigInput, TrainingTaskKind } from '../../shared/training-types.ts';
+import { trainingService } from '../../services/ml/training-service.ts';
+import type { CliCommand } from '../command.ts';
+
+function num(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ValidationError(`${what} must be a number (got ${v}).`);
+  return n;
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'Train a defect classifier (transfer learning, then optional fine-tuning) on a project',
+  usage:
+    'kensa train <project> [--task binary|multiclass] [--backbone mobilenet_v1_0.75] [--weights DIR] [--size 224] [--epochs N]\n' +
+    '  [--finetune-blocks N] [--finetune-epochs N] [--lr X] [--finetune-lr X] [--batch N] [--seed S] [--patience N]\n' +
+    '  [--augment fixed|random|none] [--balance weights|sampling|none] [--split catalog|random] [--val F] [--test F]\n' +
+    '  [--continue RUN] [--no-cache] [--name NAME] [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        task: { type: 'string' },
+        backbone: { type: 'string' },
+        weights: { type: 'string' },
+        size: { type: 'string' },
+        epochs: { type: 'string' },
+        'finetune-blocks': { type: 'string' },
+        'finetune-epochs': { type: 'string' },
+        lr: { type: 'string' },
+        'finetune-lr': { type: 'string' },
+        batch: { type: 'string' },
+        seed: { type: 'string' },
+        patience: { type: 'string' },
+        augment: { type: 'string' },
+        balance: { type: 'string' },
+        split: { type: 'string' },
+        val: { type: 'string' },
+        test: { type: 'string' },
+        continue: { type: 'string' },
+        'no-cache': { type: 'boolean', default: false },
+        name: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const [dir] = positionals;
+    if (!dir) throw new ValidationError(`Usage: ${this.usage}`);
+    const cfg: TrainConfigInput = {};
+    if (values.task) cfg.task = values.task as TrainingTaskKind;
+    if (values.backbone) cfg.backbone = values.backbone as BackboneId;
+    if (values.weights) cfg.weightsDir = values.weights;
+    if (values.name) cfg.name = values.name;
+    const set = <K extends keyof TrainConfigInput>(k: K, v: string | undefined, what: string) => {
+      const n = num(v, what);
+      if (n !== undefined) (cfg as Record<string, unknown>)[k] = n;
+    };
+    set('inputSize', values.size, '--size');
+    set('epochs', values.epochs, '--epochs');
+    set('fineTuneBlocks', values['finetune-blocks'], '--finetune-blocks');
+    set('fineTuneEpochs', values['finetune-epochs'], '--finetune-epochs');
+    set('learningRate', values.lr, '--lr');
+    set('fineTuneLearningRate', values['finetune-lr'], '--finetune-lr');
+    set('batchSize', values.batch, '--batch');
+    set('seed', values.seed, '--seed');
+    set('patience', values.patience, '--patience');
+    set('continueFromRunId', values.continue, '--continue');
+    if (values['finetune-blocks'] && !values['finetune-epochs']) cfg.fineTuneEpochs = 10;
+    if (values.augment) cfg.augmentation = { mode: values.augment as 'fixed' | 'random' | 'none' };
+    if (values.balance)
+      cfg.imbalance =
+        ({ weights: 'classWeights', sampling: 'balancedSampling', none: 'none' } as const)[values.balance as 'weights'] ??
+        (values.balance as 'none');
+    if (values['no-cache']) cfg.useEmbeddingCache = false;
+    if (values.split === 'random' || values.val || values.test) {
+      cfg.split = {
+        mode: 'random',
+        valFraction: num(values.val, '--val') ?? 0.24,
+        testFraction: num(values.test, '--test') ?? 0,
+        seed: cfg.seed ?? 1,
+      };
+    }
+    if (cfg.continueFromRunId !== undefined && cfg.continueFromRunId !== null && values.epochs === undefined) cfg.epochs = 0;
+
+    const s = io.services();
+    await s.projects.open(dir);
+    const t = trainingService(s);
+    const started = t.start(cfg);
+    const runId = started.runId;
+    io.err(`Run ${runId} queued (task ${started.id}).`);
+    const offEpoch = s.events.on('trainingEpoch', (e) => {
+      if (e.runId !== runId) return;
+      const m = e.metrics;
+      const f = (v: number | null) => (v === null ? '   -  ' : v.toFixed(4));
+      const line = `epoch ${String(e.globalEpoch).padStart(3)}/${e.totalEpochs} ${e.phase.padEnd(8)} loss ${f(m.loss)} acc ${f(m.accuracy)} val_loss ${f(m.valLoss)} val_acc ${f(m.valAccuracy)}`;
+      if (values.json) io.err(line);
+      else io.out(line);
+    });
+    let lastMsg = '';
+    const offTask = s.events.on('task', (snap) => {
+      if (snap.id !== started.id || !snap.message || snap.message === lastMsg) return;
+      lastMsg = snap.message;
+      io.err(snap.message);
+    });
+    const onSig = () => {
+      io.err('Cancelling (the best model so far is kept)...');
+      s.tasks.cancel(started.id);
+    };
+    process.once('SIGINT', onSig);
+    try {
+      const final = await s.tasks.wait(started.id);
+      const run = t.get(runId);
+      const summary = {
+        ok: final.state === 'succeeded',
+        runId,
+        status: run.status,
+        backend: run.backend,
+        valAccuracy: run.valAccuracy,
+        valLoss: run.valLoss,
+        testAccuracy: run.testAccuracy,
+        epochs: run.epochs.length,
+        phases: run.phases,
+        durations: run.durations,
+        modelDir: run.modelDir,
+        evaluations: run.evaluations.map((e) => ({
+          split: e.split,
+          accuracy: e.accuracy,
+          loss: e.loss,
+          macroF1: e.macroF1,
+          auc: e.binary?.auc ?? null,
+          perClass: e.perClass,
+        })),
+        error: run.error,
+      };
+      if (values.json) io.out(JSON.stringify(summary));
+      else {
+        io.out(`Run ${runId}: ${run.status}${run.error ? ` - ${run.error.name}: ${run.error.message}` : ''}`);
+        for (const e of run.evaluations)
+          io.out(
+            `  ${e.split}: accuracy ${(e.accuracy * 100).toFixed(2)} %, loss ${e.loss.toFixed(4)}, macro F1 ${e.macroF1.toFixed(4)}${e.binary ? `, AUC ${e.binary.auc.toFixed(4)}` : ''}`,
+          );
+        if (run.modelDir) io.out(`  model: ${run.modelDir}`);
+      }
+      return final.state === 'succeeded' ? 0 : final.state === 'cancelled' ? 130 : 1;
+    } finally {
+      process.off('SIGINT', onSig);
+      offEpoch();
+      offTask();
+    }
+  },
+};

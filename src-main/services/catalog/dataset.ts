@@ -1,0 +1,124 @@
+/**
+ * What the ML side reads from the catalog: labelled samples with their split, defect types, the
+ * stored image as a sharp pipeline, and region masks/boxes for heatmap scoring.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Sharp } from 'sharp';
+import type { ImageFormat, Split } from '../../shared/catalog-types.ts';
+import type { Db } from '../db/open.ts';
+import { requireImageRow, storeRelPath } from '../db/repos/images.ts';
+import type { Project } from '../projects/project.ts';
+import { openImageBytes } from './imaging.ts';
+import { blobToRle, decodeRle } from './rle.ts';
+
+export interface DatasetSample {
+  imageId: number;
+  sha256: string;
+  /** Defect type key. */
+  label: string;
+  split: Split;
+  width: number;
+  height: number;
+}
+
+/** Labelled images only, in id order. */
+export function listDatasetSamples(db: Db): DatasetSample[] {
+  return db
+    .prepare(
+      `SELECT i.id AS imageId, i.sha256, t.key AS label, i.split, i.width, i.height
+       FROM images i JOIN defect_types t ON t.id = i.label_id ORDER BY i.id`,
+    )
+    .all() as DatasetSample[];
+}
+
+export interface DefectTypeInfo {
+  id: number;
+  key: string;
+  nameEn: string;
+  nameJa: string;
+  color: string;
+  hotkey: string | null;
+  isOk: boolean;
+}
+
+export function listDefectTypes(db: Db): DefectTypeInfo[] {
+  return (
+    db.prepare('SELECT id, key, name_en, name_ja, color, hotkey, is_ok FROM defect_types ORDER BY sort_order, id').all() as {
+      id: number;
+      key: string;
+      name_en: string;
+      name_ja: string;
+      color: string;
+      hotkey: string | null;
+      is_ok: number;
+    }[]
+  ).map((r) => ({ id: r.id, key: r.key, nameEn: r.name_en, nameJa: r.name_ja, color: r.color, hotkey: r.hotkey, isOk: r.is_ok === 1 }));
+}
+
+/** A sharp pipeline of the stored image, EXIF-rotated, first page, any format (BMP/16-bit handled), ready for .resize().raw() */
+export async function openStoredImage(project: Project, imageId: number): Promise<Sharp> {
+  const r = requireImageRow(project.db, imageId);
+  const bytes = await readFile(join(project.dir, storeRelPath(r.sha256, r.ext)));
+  return openImageBytes(bytes, r.format as ImageFormat, 0);
+}
+
+/**
+ * 1 where a pixel of a width x height frame lies inside any region of the image (of one defect type
+ * when given). Regions are in the image's own pixel frame; for another frame size they are scaled
+ * (nearest neighbour), so a mask for a 224x224 heatmap is regionMask(db, id, 224, 224).
+ */
+export function regionMask(db: Db, imageId: number, width: number, height: number, defectTypeKey?: string): Uint8Array {
+  const img = requireImageRow(db, imageId);
+  const out = new Uint8Array(width * height);
+  const rows = db
+    .prepare(
+      `SELECT r.kind, r.x, r.y, r.w, r.h, r.rle FROM regions r JOIN defect_types t ON t.id = r.defect_type_id
+       WHERE r.image_id = ? ${defectTypeKey !== undefined ? 'AND t.key = ?' : ''}`,
+    )
+    .all(...(defectTypeKey !== undefined ? [imageId, defectTypeKey] : [imageId])) as {
+    kind: 'rect' | 'mask';
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+    rle: Buffer | null;
+  }[];
+  const sx = img.width / width;
+  const sy = img.height / height;
+  for (const r of rows) {
+    const bits = r.kind === 'mask' && r.rle ? decodeRle(blobToRle(r.rle), r.w, r.h) : null;
+    const ox0 = Math.max(0, Math.floor(r.x / sx));
+    const oy0 = Math.max(0, Math.floor(r.y / sy));
+    const ox1 = Math.min(width, Math.ceil((r.x + r.w) / sx));
+    const oy1 = Math.min(height, Math.ceil((r.y + r.h) / sy));
+    for (let oy = oy0; oy < oy1; oy++) {
+      const iy = Math.min(r.h - 1, Math.max(0, Math.floor((oy + 0.5) * sy) - r.y));
+      for (let ox = ox0; ox < ox1; ox++) {
+        if (bits) {
+          const ix = Math.min(r.w - 1, Math.max(0, Math.floor((ox + 0.5) * sx) - r.x));
+          if (!bits[iy * r.w + ix]) continue;
+        }
+        out[oy * width + ox] = 1;
+      }
+    }
+  }
+  return out;
+}
+
+export interface RegionBox {
+  defectTypeKey: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Bounding boxes (image pixels) of every region of an image: rects as drawn, masks as their box. */
+export function listRegionBoxes(db: Db, imageId: number): RegionBox[] {
+  return db
+    .prepare(
+      'SELECT t.key AS defectTypeKey, r.x, r.y, r.w, r.h FROM regions r JOIN defect_types t ON t.id = r.defect_type_id WHERE r.image_id = ? ORDER BY r.id',
+    )
+    .all(imageId) as RegionBox[];
+}

@@ -1,0 +1,335 @@
+/**
+ * Labelling edits with a persisted undo/redo journal. Every edit runs in one transaction that
+ * changes the rows and appends the journal entry; undo/redo replay an entry backwards/forwards.
+ */
+import type { CoreType, EditAction, EditResult, Region, RegionInput, RegionPatch, ReviewState, Split } from '../../shared/catalog-types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors.ts';
+import type { Db } from '../db/open.ts';
+import { getType } from '../db/repos/defect-types.ts';
+import { assertImagesExist, requireImageRow } from '../db/repos/images.ts';
+import {
+  appendEntry,
+  firstUndone,
+  IMAGE_FIELDS,
+  lastDone,
+  setUndone,
+  undoState,
+  type FieldValue,
+  type ImageField,
+  type JournalChanges,
+  type JournalEntry,
+} from '../db/repos/journal.ts';
+import {
+  deleteRegionRow,
+  getRegionRow,
+  insertRegionRow,
+  mapRegion,
+  regionRowFromJson,
+  regionRowToJson,
+  replaceRegionRow,
+  type RegionRow,
+} from '../db/repos/regions.ts';
+import { rleToBlob, validateRle } from './rle.ts';
+import { getSplitSettings, groupKeyFor } from './splits.ts';
+
+const CHUNK = 500;
+const CORE_TYPES: readonly CoreType[] = ['stator', 'rotor', 'unknown'];
+const REVIEW_STATES: readonly ReviewState[] = ['unlabelled', 'labelled', 'reviewed'];
+const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+
+function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+function uniqueIds(ids: unknown): number[] {
+  if (!Array.isArray(ids) || ids.some((x) => !Number.isInteger(x))) throw new ValidationError('Give the images as a list of ids.');
+  return [...new Set(ids as number[])];
+}
+
+function checkField(f: string): asserts f is ImageField {
+  if (!(IMAGE_FIELDS as readonly string[]).includes(f)) throw new Error(`Not an editable image field: ${f}`);
+}
+
+function setField(db: Db, field: ImageField, value: FieldValue, ids: readonly number[]): void {
+  checkField(field);
+  for (const c of chunks(ids)) db.prepare(`UPDATE images SET ${field} = ? WHERE id IN (${c.map(() => '?').join(',')})`).run(value, ...c);
+}
+
+function readField(db: Db, field: ImageField, ids: readonly number[]): Map<number, FieldValue> {
+  checkField(field);
+  const out = new Map<number, FieldValue>();
+  for (const c of chunks(ids)) {
+    const rows = db.prepare(`SELECT id, ${field} AS v FROM images WHERE id IN (${c.map(() => '?').join(',')})`).all(...c) as {
+      id: number;
+      v: FieldValue;
+    }[];
+    for (const r of rows) out.set(r.id, r.v);
+  }
+  return out;
+}
+
+type AfterFn = (id: number, before: Map<ImageField, FieldValue>) => Partial<Record<ImageField, FieldValue>>;
+
+function result(
+  db: Db,
+  entryId: number | null,
+  action: EditAction | null,
+  summary: string,
+  imageIds: number[],
+  regionIds: number[],
+): EditResult {
+  return { entryId, action, summary, imageIds, regionIds, undo: undoState(db) };
+}
+
+/** Applies per-image field changes, journals what actually changed, in one transaction. */
+function fieldEdit(db: Db, action: EditAction, summary: string, idsIn: unknown, fields: ImageField[], after: AfterFn): EditResult {
+  const ids = uniqueIds(idsIn);
+  return db.transaction(() => {
+    assertImagesExist(db, ids);
+    const before = new Map<ImageField, Map<number, FieldValue>>(fields.map((f) => [f, readField(db, f, ids)]));
+    const groups = new Map<string, { field: ImageField; b: FieldValue; a: FieldValue; ids: number[] }>();
+    for (const id of ids) {
+      const cur = new Map<ImageField, FieldValue>(fields.map((f) => [f, before.get(f)!.get(id) ?? null]));
+      const next = after(id, cur);
+      for (const f of fields) {
+        if (!(f in next)) continue;
+        const a = next[f] ?? null;
+        const b = cur.get(f) ?? null;
+        if (a === b) continue;
+        const k = JSON.stringify([f, b, a]);
+        let g = groups.get(k);
+        if (!g) groups.set(k, (g = { field: f, b, a, ids: [] }));
+        g.ids.push(id);
+      }
+    }
+    if (!groups.size) return result(db, null, null, 'Nothing changed', [], []);
+    const changes: JournalChanges = { fields: [], regions: [] };
+    const changed = new Set<number>();
+    for (const f of fields) {
+      const list: [FieldValue, FieldValue, number[]][] = [];
+      for (const g of groups.values()) {
+        if (g.field !== f) continue;
+        setField(db, f, g.a, g.ids);
+        list.push([g.b, g.a, g.ids]);
+        for (const id of g.ids) changed.add(id);
+      }
+      if (list.length) changes.fields.push({ field: f, changes: list });
+    }
+    const entryId = appendEntry(db, action, summary, changes);
+    return result(db, entryId, action, summary, [...changed], []);
+  })();
+}
+
+export function setLabel(db: Db, ids: unknown, defectTypeId: number | null, opts: { markReviewed?: boolean } = {}): EditResult {
+  const list = uniqueIds(ids);
+  let name = 'unlabelled';
+  if (defectTypeId !== null) {
+    const t = getType(db, defectTypeId);
+    if (!t) throw new NotFoundError(`Defect type ${defectTypeId} does not exist (deleted?).`);
+    name = t.nameEn;
+  }
+  const summary = defectTypeId === null ? `Clear the label of ${plural(list.length)}` : `Label ${plural(list.length)} as ${name}`;
+  return fieldEdit(db, list.length > 1 ? 'bulkLabel' : 'label', summary, list, ['label_id', 'review_state'], (_id, cur) => {
+    const labelChanged = cur.get('label_id') !== defectTypeId;
+    if (defectTypeId === null) return { label_id: null, review_state: 'unlabelled' };
+    if (opts.markReviewed) return { label_id: defectTypeId, review_state: 'reviewed' };
+    return labelChanged || cur.get('review_state') === 'unlabelled' ? { label_id: defectTypeId, review_state: 'labelled' } : {};
+  });
+}
+
+export function setCoreType(db: Db, ids: unknown, coreType: CoreType): EditResult {
+  if (!CORE_TYPES.includes(coreType)) throw new ValidationError(`Core type must be one of ${CORE_TYPES.join(', ')}.`);
+  const list = uniqueIds(ids);
+  return fieldEdit(db, 'coreType', `Set core type of ${plural(list.length)} to ${coreType}`, list, ['core_type'], () => ({
+    core_type: coreType,
+  }));
+}
+
+export function setNote(db: Db, id: number, note: string): EditResult {
+  if (typeof note !== 'string') throw new ValidationError('A note must be text.');
+  if (note.length > 10_000) throw new ValidationError('A note can be at most 10,000 characters.');
+  return fieldEdit(db, 'note', `Edit the note of image ${id}`, [id], ['note'], () => ({ note }));
+}
+
+export function setReviewState(db: Db, ids: unknown, state: ReviewState): EditResult {
+  if (!REVIEW_STATES.includes(state)) throw new ValidationError(`Review state must be one of ${REVIEW_STATES.join(', ')}.`);
+  const list = uniqueIds(ids);
+  return fieldEdit(db, 'reviewState', `Mark ${plural(list.length)} ${state}`, list, ['review_state', 'label_id'], (_id, cur) => {
+    if (state !== 'unlabelled' && cur.get('label_id') === null) {
+      throw new ConflictError(`Label an image before marking it ${state}.`);
+    }
+    return { review_state: state };
+  });
+}
+
+export function setGroupKey(db: Db, ids: unknown, key: string | null): EditResult {
+  const list = uniqueIds(ids);
+  const pattern = getSplitSettings(db).groupPattern;
+  const names = new Map<number, string>();
+  if (key === null) for (const id of list) names.set(id, requireImageRow(db, id).original_name);
+  const summary = key === null ? `Reset the group of ${plural(list.length)}` : `Put ${plural(list.length)} in group ${key}`;
+  return fieldEdit(db, 'groupKey', summary, list, ['group_key', 'group_manual'], (id) =>
+    key === null ? { group_key: groupKeyFor(pattern, names.get(id) ?? ''), group_manual: 0 } : { group_key: key, group_manual: 1 },
+  );
+}
+
+export function setSplit(db: Db, ids: unknown, split: Split): EditResult {
+  if (!SPLITS.includes(split)) throw new ValidationError(`Split must be one of ${SPLITS.join(', ')}.`);
+  const list = uniqueIds(ids);
+  const locked = getSplitSettings(db).testLocked;
+  return fieldEdit(db, 'split', `Move ${plural(list.length)} to ${split}`, list, ['split'], (_id, cur) => {
+    if (locked && (split === 'test') !== (cur.get('split') === 'test')) {
+      throw new ConflictError('The test set is locked: unlock it in the split settings before moving images into or out of it.');
+    }
+    return { split };
+  });
+}
+
+// ---- regions ----
+
+function checkRegion(db: Db, imageId: number, r: RegionInput): void {
+  const img = requireImageRow(db, imageId);
+  if (!getType(db, r.defectTypeId)) throw new NotFoundError(`Defect type ${r.defectTypeId} does not exist (deleted?).`);
+  if (r.kind !== 'rect' && r.kind !== 'mask') throw new ValidationError("A region is a 'rect' or a 'mask'.");
+  for (const k of ['x', 'y', 'w', 'h'] as const)
+    if (!Number.isInteger(r[k])) throw new ValidationError(`Region ${k} must be a whole number of pixels.`);
+  if (r.w <= 0 || r.h <= 0) throw new ValidationError('A region must be at least 1 pixel wide and high.');
+  if (r.x < 0 || r.y < 0 || r.x + r.w > img.width || r.y + r.h > img.height) {
+    throw new ValidationError(`The region ${r.x},${r.y} ${r.w}x${r.h} lies outside the ${img.width}x${img.height} image.`);
+  }
+  if (r.kind === 'mask') {
+    if (!Array.isArray(r.rle)) throw new ValidationError('A mask region needs its run-length encoded pixels (rle).');
+    validateRle(r.rle, r.w, r.h);
+  }
+}
+
+function regionResult(db: Db, entryId: number, action: EditAction, summary: string, rows: RegionRow[]): EditResult {
+  return result(
+    db,
+    entryId,
+    action,
+    summary,
+    [...new Set(rows.map((r) => r.image_id))],
+    rows.map((r) => r.id),
+  );
+}
+
+export function addRegion(
+  db: Db,
+  imageId: number,
+  input: RegionInput,
+  source: Region['source'] = 'user',
+): { region: Region; edit: EditResult } {
+  return db.transaction(() => {
+    checkRegion(db, imageId, input);
+    const row: Omit<RegionRow, 'id'> = {
+      image_id: imageId,
+      defect_type_id: input.defectTypeId,
+      kind: input.kind,
+      x: input.x,
+      y: input.y,
+      w: input.w,
+      h: input.h,
+      rle: input.kind === 'mask' ? rleToBlob(input.rle ?? []) : null,
+      source,
+      created_at: new Date().toISOString(),
+    };
+    const id = insertRegionRow(db, row);
+    const full = getRegionRow(db, id)!;
+    const summary = `Add a ${input.kind === 'mask' ? 'mask' : 'box'} to image ${imageId}`;
+    const entryId = appendEntry(db, 'regionAdd', summary, { fields: [], regions: [{ before: null, after: regionRowToJson(full) }] });
+    return { region: mapRegion(full), edit: regionResult(db, entryId, 'regionAdd', summary, [full]) };
+  })();
+}
+
+export function updateRegion(db: Db, regionId: number, patch: RegionPatch): { region: Region; edit: EditResult } {
+  return db.transaction(() => {
+    const before = getRegionRow(db, regionId);
+    if (!before) throw new NotFoundError(`Region ${regionId} does not exist (deleted?).`);
+    const cur = mapRegion(before);
+    const next: RegionInput = {
+      defectTypeId: patch.defectTypeId ?? cur.defectTypeId,
+      kind: patch.kind ?? cur.kind,
+      x: patch.x ?? cur.x,
+      y: patch.y ?? cur.y,
+      w: patch.w ?? cur.w,
+      h: patch.h ?? cur.h,
+    };
+    if (next.kind === 'mask') next.rle = patch.rle ?? cur.rle ?? [];
+    checkRegion(db, before.image_id, next);
+    const after: RegionRow = {
+      ...before,
+      defect_type_id: next.defectTypeId,
+      kind: next.kind,
+      x: next.x,
+      y: next.y,
+      w: next.w,
+      h: next.h,
+      rle: next.kind === 'mask' ? rleToBlob(next.rle ?? []) : null,
+    };
+    replaceRegionRow(db, after);
+    const summary = `Edit a region of image ${before.image_id}`;
+    const entryId = appendEntry(db, 'regionEdit', summary, {
+      fields: [],
+      regions: [{ before: regionRowToJson(before), after: regionRowToJson(after) }],
+    });
+    return { region: mapRegion(after), edit: regionResult(db, entryId, 'regionEdit', summary, [after]) };
+  })();
+}
+
+export function deleteRegion(db: Db, regionId: number): EditResult {
+  return db.transaction(() => {
+    const before = getRegionRow(db, regionId);
+    if (!before) throw new NotFoundError(`Region ${regionId} does not exist (already deleted?).`);
+    deleteRegionRow(db, regionId);
+    const summary = `Delete a region of image ${before.image_id}`;
+    const entryId = appendEntry(db, 'regionDelete', summary, { fields: [], regions: [{ before: regionRowToJson(before), after: null }] });
+    return regionResult(db, entryId, 'regionDelete', summary, [before]);
+  })();
+}
+
+// ---- undo / redo ----
+
+function replay(db: Db, e: JournalEntry, backwards: boolean): EditResult {
+  const imageIds = new Set<number>();
+  const regionIds: number[] = [];
+  for (const f of e.changes.fields) {
+    for (const [b, a, ids] of f.changes) {
+      setField(db, f.field, backwards ? b : a, ids);
+      for (const id of ids) imageIds.add(id);
+    }
+  }
+  const regs = backwards ? [...e.changes.regions].reverse() : e.changes.regions;
+  for (const r of regs) {
+    const from = backwards ? r.after : r.before;
+    const to = backwards ? r.before : r.after;
+    const id = (to ?? from)!.id;
+    if (from && !to) deleteRegionRow(db, id);
+    else if (!from && to) insertRegionRow(db, regionRowFromJson(to));
+    else if (to) replaceRegionRow(db, regionRowFromJson(to));
+    regionIds.push(id);
+    imageIds.add((to ?? from)!.image_id);
+  }
+  setUndone(db, e.id, backwards);
+  return result(db, e.id, e.action, e.summary, [...imageIds], regionIds);
+}
+
+export function undo(db: Db): EditResult | null {
+  return db.transaction(() => {
+    const e = lastDone(db);
+    return e ? replay(db, e, true) : null;
+  })();
+}
+
+export function redo(db: Db): EditResult | null {
+  return db.transaction(() => {
+    const e = firstUndone(db);
+    return e ? replay(db, e, false) : null;
+  })();
+}
+
+function plural(n: number): string {
+  return n === 1 ? '1 image' : `${n.toLocaleString('en')} images`;
+}

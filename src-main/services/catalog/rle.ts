@@ -1,0 +1,105 @@
+/**
+ * Run-length encoding of defect masks (see `Region` in shared/catalog-types.ts):
+ * row-major over the w*h bounding box, alternating runs of 0 and 1 starting with a 0-run.
+ * Stored in the database as unsigned LEB128 varints.
+ */
+import { ValidationError } from '../../shared/errors.ts';
+
+/** Runs of a bitmap (any non-zero = inside). */
+export function encodeRle(bitmap: ArrayLike<number>): number[] {
+  const runs: number[] = [];
+  let cur = 0;
+  let n = 0;
+  for (let i = 0; i < bitmap.length; i++) {
+    const v = bitmap[i] ? 1 : 0;
+    if (v === cur) n++;
+    else {
+      runs.push(n);
+      cur = v;
+      n = 1;
+    }
+  }
+  runs.push(n);
+  return runs;
+}
+
+/** Bitmap of w*h (1 = inside) from runs; ValidationError when the runs do not fit the box. */
+export function decodeRle(runs: readonly number[], w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h);
+  let pos = 0;
+  for (let i = 0; i < runs.length; i++) {
+    const n = runs[i]!;
+    if (!Number.isInteger(n) || n < 0) throw new ValidationError('A mask run length must be a whole number >= 0.');
+    if (pos + n > out.length) throw new ValidationError(`The mask runs cover more than its ${w}x${h} box.`);
+    if (i % 2 === 1) out.fill(1, pos, pos + n);
+    pos += n;
+  }
+  return out;
+}
+
+export function validateRle(runs: readonly number[], w: number, h: number): void {
+  let sum = 0;
+  for (const n of runs) {
+    if (!Number.isInteger(n) || n < 0) throw new ValidationError('A mask run length must be a whole number >= 0.');
+    sum += n;
+  }
+  if (sum > w * h) throw new ValidationError(`The mask runs cover ${sum} pixels, more than its ${w}x${h} box.`);
+}
+
+export function rleToBlob(runs: readonly number[]): Buffer {
+  const bytes: number[] = [];
+  for (let n of runs) {
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) b |= 0x80;
+      bytes.push(b);
+    } while (n > 0);
+  }
+  return Buffer.from(bytes);
+}
+
+export function blobToRle(blob: Uint8Array): number[] {
+  const runs: number[] = [];
+  let n = 0;
+  let mul = 1;
+  for (const b of blob) {
+    n += (b & 0x7f) * mul;
+    if (b & 0x80) mul *= 128;
+    else {
+      runs.push(n);
+      n = 0;
+      mul = 1;
+    }
+  }
+  return runs;
+}
+
+/** Bounding box of the non-zero pixels of a full-image bitmap and the RLE inside it; null when empty. */
+export function maskToRegion(
+  bitmap: ArrayLike<number>,
+  width: number,
+  height: number,
+): { x: number; y: number; w: number; h: number; rle: number[] } | null {
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (bitmap[row + x]) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
+    }
+  }
+  if (x1 < 0) return null;
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  const box = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) box[y * w + x] = bitmap[(y + y0) * width + x + x0] ? 1 : 0;
+  return { x: x0, y: y0, w, h, rle: encodeRle(box) };
+}

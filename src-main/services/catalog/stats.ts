@@ -1,0 +1,93 @@
+/** Catalog statistics and label export (CSV or class folders). */
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { CatalogStats, CoreType, LabelExportRequest, LabelExportResult, ReviewState, Split } from '../../shared/catalog-types.ts';
+import { ValidationError } from '../../shared/errors.ts';
+import type { Db } from '../db/open.ts';
+import { distinctDuplicates } from '../db/repos/batches.ts';
+import { filterSql, storeRelPath } from '../db/repos/images.ts';
+import { csvCell } from './labels.ts';
+
+export function catalogStats(db: Db): CatalogStats {
+  const perSplit: Record<Split, number> = { train: 0, val: 0, test: 0 };
+  const perReviewState: Record<ReviewState, number> = { unlabelled: 0, labelled: 0, reviewed: 0 };
+  const perCoreType: Record<CoreType, number> = { stator: 0, rotor: 0, unknown: 0 };
+  for (const r of db.prepare('SELECT split AS k, COUNT(*) AS n FROM images GROUP BY split').all() as { k: Split; n: number }[])
+    perSplit[r.k] = r.n;
+  for (const r of db.prepare('SELECT review_state AS k, COUNT(*) AS n FROM images GROUP BY review_state').all() as {
+    k: ReviewState;
+    n: number;
+  }[])
+    perReviewState[r.k] = r.n;
+  for (const r of db.prepare('SELECT core_type AS k, COUNT(*) AS n FROM images GROUP BY core_type').all() as { k: CoreType; n: number }[])
+    perCoreType[r.k] = r.n;
+  const perLabel = db
+    .prepare(
+      `SELECT t.key, t.name_en AS nameEn, t.name_ja AS nameJa, COUNT(i.id) AS total,
+           COALESCE(SUM(i.split = 'train'), 0) AS train, COALESCE(SUM(i.split = 'val'), 0) AS val, COALESCE(SUM(i.split = 'test'), 0) AS test
+         FROM defect_types t LEFT JOIN images i ON i.label_id = t.id GROUP BY t.id ORDER BY t.sort_order, t.id`,
+    )
+    .all() as CatalogStats['perLabel'];
+  const n = (sql: string) => (db.prepare(sql).pluck().get() as number) ?? 0;
+  return {
+    total: n('SELECT COUNT(*) FROM images'),
+    unlabelled: n('SELECT COUNT(*) FROM images WHERE label_id IS NULL'),
+    perLabel,
+    perSplit,
+    perReviewState,
+    perCoreType,
+    regions: n('SELECT COUNT(*) FROM regions'),
+    batches: n('SELECT COUNT(*) FROM import_batches'),
+    duplicatesFound: distinctDuplicates(db),
+  };
+}
+
+/**
+ * CSV: `path,label,split,core_type,review_state,sha256` (path = the store file, absolute).
+ * Folders: `<out>/<label key>/<original name>` copies (name clashes get `_<id>`).
+ */
+export function exportLabels(db: Db, projectDir: string, req: LabelExportRequest): LabelExportResult {
+  if (!req.out?.trim()) throw new ValidationError('Choose where to write the export.');
+  const out = resolve(req.out);
+  const { where, params } = filterSql(req.filter);
+  const rows = db
+    .prepare(
+      `SELECT i.id, i.sha256, i.ext, i.original_name, i.page, i.split, i.core_type, i.review_state, t.key AS label
+       FROM images i LEFT JOIN defect_types t ON t.id = i.label_id ${where} ORDER BY i.id`,
+    )
+    .all(...params) as {
+    id: number;
+    sha256: string;
+    ext: string;
+    original_name: string;
+    page: number | null;
+    split: string;
+    core_type: string;
+    review_state: string;
+    label: string | null;
+  }[];
+  const labelled = rows.filter((r) => r.label !== null);
+  if (req.format === 'csv') {
+    mkdirSync(dirname(out), { recursive: true });
+    const lines = ['path,label,split,core_type,review_state,original_name,sha256'];
+    for (const r of labelled) {
+      lines.push(
+        [join(projectDir, storeRelPath(r.sha256, r.ext)), r.label!, r.split, r.core_type, r.review_state, r.original_name, r.sha256]
+          .map(csvCell)
+          .join(','),
+      );
+    }
+    writeFileSync(out, `${lines.join('\n')}\n`);
+  } else if (req.format === 'folders') {
+    mkdirSync(out, { recursive: true });
+    for (const r of labelled) {
+      const dir = join(out, r.label!);
+      mkdirSync(dir, { recursive: true });
+      const stem = basename(r.original_name, extname(r.original_name)) + (r.page !== null ? `_p${r.page}` : '');
+      let target = join(dir, `${stem}.${r.ext}`);
+      if (existsSync(target)) target = join(dir, `${stem}_${r.id}.${r.ext}`);
+      copyFileSync(join(projectDir, storeRelPath(r.sha256, r.ext)), target);
+    }
+  } else throw new ValidationError("Export format must be 'csv' or 'folders'.");
+  return { out, written: labelled.length, skippedUnlabelled: rows.length - labelled.length };
+}

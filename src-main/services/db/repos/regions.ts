@@ -1,0 +1,72 @@
+import type { Region } from '../../../shared/catalog-types.ts';
+import { blobToRle, rleToBlob } from '../../catalog/rle.ts';
+import type { Db } from '../open.ts';
+
+export interface RegionRow {
+  id: number;
+  image_id: number;
+  defect_type_id: number;
+  kind: 'rect' | 'mask';
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  rle: Buffer | null;
+  source: Region['source'];
+  created_at: string;
+}
+
+export function mapRegion(r: RegionRow): Region {
+  const out: Region = {
+    id: r.id,
+    imageId: r.image_id,
+    defectTypeId: r.defect_type_id,
+    kind: r.kind,
+    x: r.x,
+    y: r.y,
+    w: r.w,
+    h: r.h,
+    source: r.source,
+    createdAt: r.created_at,
+  };
+  if (r.kind === 'mask' && r.rle) out.rle = blobToRle(r.rle);
+  return out;
+}
+
+export function listRegions(db: Db, imageId: number): Region[] {
+  return (db.prepare('SELECT * FROM regions WHERE image_id = ? ORDER BY id').all(imageId) as RegionRow[]).map(mapRegion);
+}
+
+export function getRegionRow(db: Db, id: number): RegionRow | null {
+  return (db.prepare('SELECT * FROM regions WHERE id = ?').get(id) as RegionRow | undefined) ?? null;
+}
+
+/** Inserts a region (with its id when given: undo of a delete puts the same row back). */
+export function insertRegionRow(db: Db, r: Omit<RegionRow, 'id'> & { id?: number }): number {
+  const res = db
+    .prepare(
+      `INSERT INTO regions(id, image_id, defect_type_id, kind, x, y, w, h, rle, source, created_at)
+       VALUES (@id, @image_id, @defect_type_id, @kind, @x, @y, @w, @h, @rle, @source, @created_at)`,
+    )
+    .run({ ...r, id: r.id ?? null });
+  return Number(res.lastInsertRowid);
+}
+
+export function replaceRegionRow(db: Db, r: RegionRow): void {
+  db.prepare(
+    `UPDATE regions SET image_id = @image_id, defect_type_id = @defect_type_id, kind = @kind, x = @x, y = @y, w = @w, h = @h,
+       rle = @rle, source = @source, created_at = @created_at WHERE id = @id`,
+  ).run(r);
+}
+
+export function deleteRegionRow(db: Db, id: number): void {
+  db.prepare('DELETE FROM regions WHERE id = ?').run(id);
+}
+
+export function regionRowToJson(r: RegionRow): Omit<RegionRow, 'rle'> & { rle: number[] | null } {
+  return { ...r, rle: r.rle ? blobToRle(r.rle) : null };
+}
+
+export function regionRowFromJson(j: Omit<RegionRow, 'rle'> & { rle: number[] | null }): RegionRow {
+  return { ...j, rle: j.rle ? rleToBlob(j.rle) : null };
+}

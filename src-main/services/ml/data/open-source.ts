@@ -1,0 +1,45 @@
+/**
+ * Engine side: turns the plain sample list the main side sent into a SampleSource. Catalog images are
+ * decoded by the catalog's own openStoredImage over a READ-ONLY connection to the project database
+ * (the engine never writes the catalog; a crash cannot damage it).
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CorruptImageError } from '../../../shared/errors.ts';
+import { openStoredImage } from '../../catalog/dataset.ts';
+import { Project, projectPaths, CATALOG_FILE } from '../../projects/project.ts';
+import { fileSource, sharpToRgb, type EngineSample, type SampleSource } from './source.ts';
+
+export type SourceSpec = { kind: 'files' } | { kind: 'catalog'; projectDir: string };
+
+/** A Project over a read-only connection (no lock: the app holds it). Writes through it fail. */
+function readOnlyProject(dir: string): Project {
+  const db = new Database(join(dir, CATALOG_FILE), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const p = Object.create(Project.prototype) as Project;
+  Object.assign(p, { db, paths: projectPaths(dir), releaseLock: () => undefined });
+  return p;
+}
+
+export async function openSource(spec: SourceSpec, samples: EngineSample[]): Promise<SampleSource> {
+  if (spec.kind === 'files' || samples.every((s) => s.path)) return fileSource(samples);
+  const project = readOnlyProject(spec.projectDir);
+  const files = fileSource(samples);
+  return {
+    count: samples.length,
+    labelOf: (i) => samples[i]!.label,
+    idOf: (i) => samples[i]!.id,
+    keyOf: (i) => samples[i]!.key,
+    async loadPixels(i, size) {
+      const s = samples[i]!;
+      if (s.path) return files.loadPixels(i, size);
+      try {
+        return await sharpToRgb(await openStoredImage(project, s.id), size, { autoOrient: false });
+      } catch (err) {
+        if ((err as Error).name === 'CorruptImageError') throw err;
+        throw new CorruptImageError(`Cannot read image ${s.id} of the catalog: ${(err as Error).message}`, { imageId: s.id });
+      }
+    },
+    close: () => project.db.close(),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Where training images come from. The training core only sees a SampleSource; adapters map the
+ * catalog (engine side: read-only) or plain files (tests, bench, CLI predict) onto it.
+ */
+import sharp, { type Sharp } from 'sharp';
+import { CorruptImageError } from '../../../shared/errors.ts';
+
+export interface SampleSource {
+  readonly count: number;
+  /** Class index of sample i. */
+  labelOf(i: number): number;
+  /** Image id reported in evaluations (catalog image id, or a sequential id for files). */
+  idOf(i: number): number;
+  /** Stable content key (the image's sha256) for the embedding cache. */
+  keyOf(i: number): string;
+  /** size x size x 3 RGB bytes (grey images repeated on three channels), resized with 'fill'. */
+  loadPixels(i: number, size: number): Promise<Uint8Array>;
+  close?(): void;
+}
+
+/** What the main side sends the engine per image (plain data). */
+export interface EngineSample {
+  id: number;
+  key: string;
+  /** Class index; -1 when unknown (prediction). */
+  label: number;
+  split: 'train' | 'val' | 'test';
+  /** For file sources: the image file. Catalog sources decode by id. */
+  path?: string;
+}
+
+/** Decodes any sharp input to size x size x 3 RGB (EXIF-rotated, alpha dropped, grey repeated). */
+export async function sharpToRgb(img: Sharp, size: number, opts: { autoOrient?: boolean } = {}): Promise<Uint8Array> {
+  const { data, info } = await (opts.autoOrient === false ? img : img.rotate())
+    .resize(size, size, { fit: 'fill' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const n = size * size;
+  if (info.channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(n * 3);
+  const ch = info.channels;
+  for (let p = 0; p < n; p++) {
+    const v = data[p * ch]!;
+    out[p * 3] = v;
+    out[p * 3 + 1] = v;
+    out[p * 3 + 2] = v;
+  }
+  return out;
+}
+
+export async function loadFileRgb(path: string, size: number): Promise<Uint8Array> {
+  try {
+    return await sharpToRgb(sharp(path, { failOn: 'error' }), size);
+  } catch (err) {
+    throw new CorruptImageError(`Cannot read the image ${path}: ${(err as Error).message}`, { path });
+  }
+}
+
+/** A source over image files (each sample carries its path). */
+export function fileSource(samples: EngineSample[]): SampleSource {
+  return {
+    count: samples.length,
+    labelOf: (i) => samples[i]!.label,
+    idOf: (i) => samples[i]!.id,
+    keyOf: (i) => samples[i]!.key,
+    loadPixels: (i, size) => {
+      const p = samples[i]!.path;
+      if (!p) throw new Error(`Sample ${samples[i]!.id} has no file path`);
+      return loadFileRgb(p, size);
+    },
+  };
+}
+
+/** A view of some samples of a source (e.g. one split). */
+export function subset(src: SampleSource, indices: number[]): SampleSource {
+  return {
+    count: indices.length,
+    labelOf: (i) => src.labelOf(indices[i]!),
+    idOf: (i) => src.idOf(indices[i]!),
+    keyOf: (i) => src.keyOf(indices[i]!),
+    loadPixels: (i, size) => src.loadPixels(indices[i]!, size),
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Engine job 'heatmaps': raw class activation / gradient maps of images under a saved Kensa model.
+ * CAM batches images through one forward pass of [last conv, softmax]; gradient methods run on the
+ * engine's training backend (wasm when its gradient kernels are registered, else cpu). Maps go back as
+ * events on the model's grid (normalising, upsampling, colouring and scoring happen on the main side).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { openSource, type SourceSpec } from '../../data/open-source.ts';
+import type { EngineSample } from '../../data/source.ts';
+import { pixelsToBatch, useBackend } from '../../model/tf-util.ts';
+import { cam, gradCam, saliency, smoothGrad, type HeatmapMethod } from '../../../heatmaps/math.ts';
+import { loadClassifier } from '../model-cache.ts';
+import { defineJob } from '../job.ts';
+
+export interface HeatmapJobRequest {
+  method: HeatmapMethod;
+  /** Class indices to map; null in the list = each image's predicted class. */
+  classes: (number | null)[];
+  /** Grad-CAM layer (default: the last conv features). */
+  layer?: string;
+  /** SmoothGrad: copies, noise (fraction of the input range), copies per batch, seed. */
+  n?: number;
+  sigma?: number;
+  batchSize?: number;
+  seed?: number;
+}
+
+export interface HeatmapsJobParams {
+  modelDir: string;
+  samples: EngineSample[];
+  source: SourceSpec;
+  requests: HeatmapJobRequest[];
+  /** Images per CAM batch (default 16). */
+  camBatch?: number;
+}
+
+export interface HeatmapMapEvent {
+  kind: 'map';
+  imageId: number;
+  method: HeatmapMethod;
+  /** The class mapped (resolved: never null). */
+  classIndex: number;
+  width: number;
+  height: number;
+  data: Float32Array;
+  probabilities: number[];
+  /** Milliseconds of compute for this map (CAM: the batch's share). */
+  ms: number;
+}
+
+export type HeatmapsJobEvent =
+  HeatmapMapEvent | { kind: 'progress'; done: number; total: number } | { kind: 'error'; imageId: number; message: string };
+
+export interface HeatmapsJobResult {
+  maps: number;
+  backends: { forward: string; gradients: string };
+}
+
+export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, HeatmapsJobResult>()('heatmaps', async (p, ctx) => {
+  const fwdBackend = ctx.backends.inference;
+  const gradBackend = ctx.backends.training;
+  const source = await openSource(p.source, p.samples);
+  let maps = 0;
+  const total = p.samples.length * p.requests.length;
+  let done = 0;
+  try {
+    const { info } = await loadClassifier(p.modelDir, fwdBackend);
+    const size = info.inputSize;
+    const bs = Math.max(1, p.camBatch ?? 16);
+    for (let k = 0; k < p.samples.length; k += bs) {
+      ctx.throwIfCancelled();
+      const idx = p.samples.slice(k, k + bs).map((_, j) => k + j);
+      const loaded = await Promise.all(
+        idx.map(async (i) => {
+          try {
+            return await source.loadPixels(i, size);
+          } catch (err) {
+            ctx.emit({ kind: 'error', imageId: p.samples[i]!.id, message: (err as Error).message });
+            return null;
+          }
+        }),
+      );
+      const ok = idx.filter((_, j) => loaded[j]);
+      const px = loaded.filter((x): x is Uint8Array => !!x);
+      if (!px.length) {
+        done += idx.length * p.requests.length;
+        continue;
+      }
+      for (const req of p.requests) {
+        ctx.throwIfCancelled();
+        const backend = req.method === 'cam' ? fwdBackend : gradBackend;
+        const { model } = await loadClassifier(p.modelDir, backend);
+        await useBackend(backend);
+        const x = pixelsToBatch(px, size);
+        try {
+          if (req.method === 'cam') {
+            const t0 = performance.now();
+            const r = cam(model, x, req.classes);
+            const ms = (performance.now() - t0) / ok.length;
+            ok.forEach((i, j) => {
+              const probs = r.probabilities[j]!;
+              r.maps[j]!.forEach((g, c) => {
+                const classIndex = req.classes[c] ?? argmaxOf(probs);
+                ctx.emit({
+                  kind: 'map',
+                  imageId: p.samples[i]!.id,
+                  method: 'cam',
+                  classIndex,
+                  width: g.width,
+                  height: g.height,
+                  data: g.data,
+                  probabilities: probs,
+                  ms,
+                });
+                maps++;
+              });
+            });
+          } else {
+            for (let j = 0; j < ok.length; j++) {
+              ctx.throwIfCancelled();
+              const one = tf.slice(x, [j, 0, 0, 0], [1, size, size, 3]) as tf.Tensor4D;
+              try {
+                for (const c of req.classes) {
+                  const t0 = performance.now();
+                  let g;
+                  let probs: number[];
+                  if (req.method === 'smoothgrad') {
+                    const r = smoothGrad(
+                      model,
+                      one,
+                      c,
+                      {
+                        n: req.n ?? 50,
+                        sigma: req.sigma ?? 0.1,
+                        seed: req.seed ?? 1,
+                        ...(req.batchSize ? { batchSize: req.batchSize } : {}),
+                      },
+                      ctx.signal,
+                    );
+                    g = r.map;
+                    probs = r.probabilities;
+                  } else if (req.method === 'gradcam') {
+                    const r = gradCam(model, one, c, req.layer);
+                    g = r.maps[0]!;
+                    probs = r.probabilities[0]!;
+                  } else {
+                    const r = saliency(model, one, c);
+                    g = r.maps[0]!;
+                    probs = r.probabilities[0]!;
+                  }
+                  const classIndex = c ?? argmaxOf(probs);
+                  ctx.emit({
+                    kind: 'map',
+                    imageId: p.samples[ok[j]!]!.id,
+                    method: req.method,
+                    classIndex,
+                    width: g.width,
+                    height: g.height,
+                    data: g.data,
+                    probabilities: probs,
+                    ms: performance.now() - t0,
+                  });
+                  maps++;
+                }
+              } finally {
+                one.dispose();
+              }
+              // Let cancel messages through between images.
+              await new Promise((r) => setImmediate(r));
+            }
+          }
+        } finally {
+          x.dispose();
+        }
+        done += idx.length;
+        ctx.emit({ kind: 'progress', done, total });
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    source.close?.();
+    await useBackend(fwdBackend);
+  }
+  return { maps, backends: { forward: fwdBackend, gradients: gradBackend } };
+});
+
+function argmaxOf(a: number[]): number {
+  let b = 0;
+  for (let i = 1; i < a.length; i++) if (a[i]! > a[b]!) b = i;
+  return b;
+}

@@ -1,0 +1,43 @@
+/**
+ * Kensa model folders: model.json + weights.bin (tfjs layers format) + kensa-model.json (classes,
+ * input size, preprocessing, threshold). Written by the main side, read by the engine and the main side.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelWeightsError } from '../../../shared/errors.ts';
+import type { KensaModelInfo } from '../../../shared/training-types.ts';
+import type { SavedModelArtifacts } from './tf-util.ts';
+
+export const MODEL_INFO_FILE = 'kensa-model.json';
+export const MODEL_FILES = ['model.json', 'weights.bin', MODEL_INFO_FILE] as const;
+
+export function readModelInfo(dir: string): KensaModelInfo {
+  const f = join(dir, MODEL_INFO_FILE);
+  if (!existsSync(f)) throw new ModelWeightsError(`${dir} is not a Kensa model folder (no ${MODEL_INFO_FILE}).`, { dir });
+  let info: KensaModelInfo;
+  try {
+    info = JSON.parse(readFileSync(f, 'utf8')) as KensaModelInfo;
+  } catch (err) {
+    throw new ModelWeightsError(`${f} is not valid JSON: ${(err as Error).message}`, { file: f });
+  }
+  if (info.format !== 'kensa-model' || info.version !== 1)
+    throw new ModelWeightsError(`${f} has an unknown format (${String(info.format)} v${String(info.version)}).`, { file: f });
+  if (!existsSync(join(dir, 'model.json'))) throw new ModelWeightsError(`model.json is missing from ${dir}.`, { dir });
+  return info;
+}
+
+/** Writes artifacts from the engine as model.json + weights.bin, and the description beside them. */
+export function writeModelFolder(dir: string, artifacts: SavedModelArtifacts, info: KensaModelInfo): string[] {
+  mkdirSync(dir, { recursive: true });
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: 'Kensa (TensorFlow.js 4.22)',
+    convertedBy: null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+  };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData));
+  writeFileSync(join(dir, MODEL_INFO_FILE), JSON.stringify(info, null, 2));
+  return [...MODEL_FILES];
+}

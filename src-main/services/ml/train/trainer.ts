@@ -1,0 +1,710 @@
+/**
+ * The training core: transfer learning on cached embeddings, then fine-tuning of the last N blocks.
+ * Independent of the catalog, of IPC and of the database: it takes a SampleSource with split indices
+ * and reports through callbacks. Runs in the engine process.
+ *
+ * Memory: images are decoded a batch at a time (the next batch is decoded while the current one
+ * trains); only embedding vectors (C floats per image and variant) are kept for the whole set.
+ * Backends: frozen parts run on the inference backend (wasm here), the trainable part on the training
+ * backend (cpu here, or wasm once its gradient kernels are registered, or native TensorFlow).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CancelledError, ValidationError } from '../../../shared/errors.ts';
+import type { EpochMetrics, Evaluation, PhaseSummary, RunDurations, TrainConfig, TrainingPhase } from '../../../shared/training-types.ts';
+import { applyRandomExtras, applyVariant, hasRandomExtras, variantsFor, type FixedVariant } from '../data/augment.ts';
+import type { SampleSource } from '../data/source.ts';
+import {
+  buildClassifier,
+  buildHead,
+  buildSegment,
+  featureShapeAfter,
+  HEAD_LAYERS,
+  parseBackbone,
+  type BackboneSpec,
+} from '../model/mobilenet.ts';
+import { mergeWeightSets, modelArtifacts, pixelsToBatch, snapshotWeights, useBackend, type SavedModelArtifacts } from '../model/tf-util.ts';
+import { assignWeightsByName, type WeightSet } from '../model/weights.ts';
+import { EmbeddingCache } from './embedding-cache.ts';
+import { JsHead } from './js-head.ts';
+import { evaluate, type ScoredSample } from './metrics.ts';
+import { createRng, shuffleInPlace, type Rng } from './rng.ts';
+
+export type TrainerEvent =
+  | { kind: 'phase'; phase: TrainingPhase | 'embeddings' | 'evaluation'; epochs: number }
+  | { kind: 'embeddings'; done: number; total: number; cached: number }
+  | { kind: 'batch'; phase: TrainingPhase; epoch: number; globalEpoch: number; batch: number; batches: number; loss: number }
+  | {
+      kind: 'epoch';
+      phase: TrainingPhase;
+      epoch: number;
+      globalEpoch: number;
+      totalEpochs: number;
+      metrics: EpochMetrics;
+      durationMs: number;
+      batchLosses: number[];
+      improved: boolean;
+    };
+
+export interface TrainerInput {
+  config: TrainConfig;
+  classes: string[];
+  /** Class index of "ok" for the binary task (ROC / threshold metrics); null otherwise. */
+  okIndex: number | null;
+  source: SampleSource;
+  splits: { train: number[]; val: number[]; test: number[] };
+  /** Backbone weights (ImageNet), by layer name. */
+  backboneWeights: WeightSet;
+  /** Continue from a saved model: its weights (backbone + head) override the backbone weights. */
+  initialWeights?: WeightSet | null;
+  /** Project cache root (embeddings go under cache/embeddings); null disables the disk cache. */
+  cacheDir: string | null;
+  backends: { training: string; inference: string };
+  signal: AbortSignal;
+  onEvent(e: TrainerEvent): void;
+}
+
+export interface TrainerOutput {
+  status: 'completed' | 'cancelled';
+  phases: PhaseSummary[];
+  durations: RunDurations;
+  evaluations: Evaluation[];
+  /** Binary decision threshold (from validation), or null. */
+  threshold: number | null;
+  /** Null when cancelled before any checkpoint existed. */
+  model: SavedModelArtifacts | null;
+  bestValLoss: number | null;
+  bestValAccuracy: number | null;
+}
+
+interface Item {
+  sample: number;
+  variant: FixedVariant;
+}
+
+const EMBED_BATCH = 16;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+export class Trainer {
+  private readonly inp: TrainerInput;
+  private readonly spec: BackboneSpec;
+  private readonly size: number;
+  private readonly rng: Rng;
+  private readonly numClasses: number;
+  private globalEpoch = 0;
+  private head: tf.LayersModel | null = null;
+  /** Best head / tail weights seen (by validation loss) across phases. */
+  private best: { loss: number; acc: number; weights: WeightSet } | null = null;
+  private tailWeights: WeightSet | null = null;
+  private cancelled = false;
+
+  constructor(inp: TrainerInput) {
+    this.inp = inp;
+    this.spec = parseBackbone(inp.config.backbone);
+    this.size = inp.config.inputSize;
+    this.rng = createRng(inp.config.seed);
+    this.numClasses = inp.classes.length;
+    if (this.numClasses < 2) throw new ValidationError('Training needs at least two classes with labelled images.');
+    if (!inp.splits.train.length) throw new ValidationError('There are no training images.');
+  }
+
+  private get aborted(): boolean {
+    return this.inp.signal.aborted;
+  }
+
+  /** The starting weights: ImageNet backbone, overridden by the continued model when given. */
+  private startWeights(): WeightSet {
+    return this.inp.initialWeights ? mergeWeightSets('start', this.inp.backboneWeights, this.inp.initialWeights) : this.inp.backboneWeights;
+  }
+
+  async run(): Promise<TrainerOutput> {
+    const t0 = Date.now();
+    const c = this.inp.config;
+    const durations: RunDurations = { totalMs: 0, embeddingsMs: 0, transferMs: 0, fineTuneMs: 0, evaluationMs: 0 };
+    const phases: PhaseSummary[] = [];
+    const totalEpochs = c.epochs + (c.fineTuneEpochs > 0 ? c.fineTuneEpochs : 0);
+    const fineTuneBlocks = Math.max(0, Math.min(this.spec.blocks, c.fineTuneBlocks));
+
+    await useBackend(this.inp.backends.training);
+    this.head = buildHead(this.spec.featureChannels, this.numClasses, c.seed);
+    if (this.inp.initialWeights) assignWeightsByName(this.head, this.inp.initialWeights, { optional: () => true });
+
+    try {
+      // Phase 1: transfer learning (frozen backbone, head only).
+      if (c.epochs > 0) {
+        const tp = Date.now();
+        const summary = await this.transferPhase(c.epochs, totalEpochs, durations);
+        durations.transferMs = Date.now() - tp - durations.embeddingsMs;
+        phases.push(summary);
+      }
+      // Phase 2: fine-tuning of the last N blocks (N = 0: more head training at the lower rate).
+      if (c.fineTuneEpochs > 0 && !this.cancelled) {
+        const tf0 = Date.now();
+        const summary = await this.fineTunePhase(fineTuneBlocks, c.fineTuneEpochs, totalEpochs);
+        durations.fineTuneMs = Date.now() - tf0;
+        phases.push(summary);
+      }
+    } catch (err) {
+      if (!(err instanceof CancelledError)) throw err;
+      this.cancelled = true;
+    }
+
+    // Assemble the full classifier from the best checkpoint.
+    let model: SavedModelArtifacts | null = null;
+    const evaluations: Evaluation[] = [];
+    let threshold: number | null = null;
+    if (this.best) {
+      await useBackend(this.inp.backends.inference);
+      const full = buildClassifier(this.spec, this.size, this.numClasses, c.dropout, c.seed);
+      try {
+        assignWeightsByName(full, mergeWeightSets('final', this.startWeights(), this.best.weights), {
+          optional: (n) => n.startsWith('head_'),
+        });
+        if (!this.cancelled) {
+          const te = Date.now();
+          this.inp.onEvent({ kind: 'phase', phase: 'evaluation', epochs: 0 });
+          const val = await this.evaluateSplit(full, 'val', this.inp.splits.val);
+          if (val) {
+            evaluations.push(val);
+            threshold = val.binary?.threshold ?? null;
+          }
+          const test = await this.evaluateSplit(full, 'test', this.inp.splits.test, threshold ?? undefined);
+          if (test) evaluations.push(test);
+          durations.evaluationMs = Date.now() - te;
+        }
+        model = await modelArtifacts(full);
+      } finally {
+        full.dispose();
+      }
+    }
+    this.head?.dispose();
+    this.head = null;
+    durations.totalMs = Date.now() - t0;
+    return {
+      status: this.cancelled ? 'cancelled' : 'completed',
+      phases,
+      durations,
+      evaluations,
+      threshold,
+      model,
+      bestValLoss: this.best && Number.isFinite(this.best.loss) ? this.best.loss : null,
+      bestValAccuracy: this.best && Number.isFinite(this.best.acc) ? this.best.acc : null,
+    };
+  }
+
+  // ---------------------------------------------------------------- data
+
+  /** The items of one training epoch: fixed copies, or one drawn variant per image; balanced sampling resamples. */
+  private epochItems(epochRng: Rng): Item[] {
+    const c = this.inp.config;
+    const variants = variantsFor(c.augmentation.mode);
+    let items: Item[] = [];
+    for (const s of this.inp.splits.train) {
+      if (c.augmentation.mode === 'random') items.push({ sample: s, variant: variants[epochRng.int(variants.length)]! });
+      else for (const v of variants) items.push({ sample: s, variant: v });
+    }
+    if (c.imbalance === 'balancedSampling') {
+      const byClass = new Map<number, Item[]>();
+      for (const it of items) {
+        const l = this.inp.source.labelOf(it.sample);
+        byClass.set(l, [...(byClass.get(l) ?? []), it]);
+      }
+      const groups = [...byClass.values()];
+      const n = items.length;
+      items = [];
+      for (let i = 0; i < n; i++) {
+        const g = groups[epochRng.int(groups.length)]!;
+        items.push(g[epochRng.int(g.length)]!);
+      }
+    }
+    return shuffleInPlace(items, epochRng);
+  }
+
+  /** Per-class loss weights n / (k * n_c) over the training items (1 for all unless classWeights). */
+  private classWeights(): number[] {
+    const w = new Array<number>(this.numClasses).fill(1);
+    if (this.inp.config.imbalance !== 'classWeights') return w;
+    const counts = new Array<number>(this.numClasses).fill(0);
+    for (const s of this.inp.splits.train) counts[this.inp.source.labelOf(s)]! += 1;
+    const n = this.inp.splits.train.length;
+    const present = counts.filter((x) => x > 0).length;
+    return counts.map((k) => (k ? n / (present * k) : 0));
+  }
+
+  private async loadItem(it: Item, rng: Rng | null): Promise<Uint8Array> {
+    const px = await this.inp.source.loadPixels(it.sample, this.size);
+    const v = applyVariant(px, this.size, it.variant);
+    return rng ? applyRandomExtras(v, this.size, this.inp.config.augmentation, rng) : v;
+  }
+
+  /** Decodes batches with one batch of look-ahead (decoding runs in sharp's threads while tf computes). */
+  private async *batches(items: Item[], batchSize: number, rng: Rng | null): AsyncGenerator<{ items: Item[]; pixels: Uint8Array[] }> {
+    const load = (k: number) => {
+      const part = items.slice(k, k + batchSize);
+      const p = Promise.all(part.map((it) => this.loadItem(it, rng?.fork(it.sample * 7 + it.variant) ?? null)));
+      p.catch(() => undefined); // handled when awaited
+      return { part, p };
+    };
+    let next = items.length ? load(0) : null;
+    for (let k = 0; next; k += batchSize) {
+      const cur = next;
+      next = k + batchSize < items.length ? load(k + batchSize) : null;
+      yield { items: cur.part, pixels: await cur.p };
+    }
+  }
+
+  // ---------------------------------------------------------------- embeddings
+
+  /**
+   * Embeddings (GAP of the last conv block) of items, from the disk cache or computed on the
+   * inference backend. Returns one Float32Array of items.length x C.
+   */
+  private async embed(
+    model: tf.LayersModel,
+    items: Item[],
+    cache: EmbeddingCache,
+    progress: { done: number; total: number },
+  ): Promise<Float32Array> {
+    const C = this.spec.featureChannels;
+    const out = new Float32Array(items.length * C);
+    const todo: number[] = [];
+    items.forEach((it, i) => {
+      const v = cache.get(this.inp.source.keyOf(it.sample), it.variant);
+      if (v) out.set(v, i * C);
+      else todo.push(i);
+    });
+    progress.done += items.length - todo.length;
+    this.inp.onEvent({ kind: 'embeddings', done: progress.done, total: progress.total, cached: cache.hits });
+    const todoItems = todo.map((i) => items[i]!);
+    let k = 0;
+    for await (const b of this.batches(todoItems, EMBED_BATCH, null)) {
+      if (this.aborted) throw new CancelledError('Cancelled by the user');
+      await useBackend(this.inp.backends.inference);
+      const feats = tf.tidy(
+        () => (model.apply(pixelsToBatch(b.pixels, this.size), { training: false }) as tf.Tensor).dataSync() as Float32Array,
+      );
+      for (let j = 0; j < b.items.length; j++) {
+        const i = todo[k + j]!;
+        const vec = feats.subarray(j * C, (j + 1) * C);
+        out.set(vec, i * C);
+        cache.put(this.inp.source.keyOf(b.items[j]!.sample), b.items[j]!.variant, vec.slice());
+      }
+      k += b.items.length;
+      progress.done += b.items.length;
+      this.inp.onEvent({ kind: 'embeddings', done: progress.done, total: progress.total, cached: cache.hits });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- training steps
+
+  /** One optimiser step of (tail →) dropout → head on a batch; returns [loss, correct]. */
+  private trainStep(
+    opt: tf.Optimizer,
+    vars: tf.Variable[],
+    input: tf.Tensor,
+    tail: tf.LayersModel | null,
+    labels: number[],
+    weights: number[],
+    dropRng: Rng,
+  ): [number, number] {
+    const B = labels.length;
+    const C = this.spec.featureChannels;
+    const rate = this.inp.config.dropout;
+    const mask = new Float32Array(B * C);
+    for (let i = 0; i < mask.length; i++) mask[i] = rate > 0 ? (dropRng.next() >= rate ? 1 / (1 - rate) : 0) : 1;
+    let correct: tf.Tensor | null = null;
+    const cost = tf.tidy((): tf.Scalar => {
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), this.numClasses);
+      const w = tf.tensor1d(labels.map((l) => weights[l]!));
+      const m = tf.tensor2d(mask, [B, C]);
+      return opt.minimize(
+        () => {
+          const f = tail ? (tail.apply(input, { training: true }) as tf.Tensor) : input;
+          const p = this.head!.apply(tf.mul(f, m), { training: true }) as tf.Tensor;
+          correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32')));
+          const ce = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1));
+          return tf.div(tf.sum(tf.mul(ce, w)), B) as tf.Scalar;
+        },
+        true,
+        vars,
+      )!;
+    });
+    const loss = cost.dataSync()[0]!;
+    const acc = (correct as tf.Tensor | null)?.dataSync()[0] ?? 0;
+    tf.dispose([cost, correct as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
+    return [loss, acc];
+  }
+
+  /** Records a validation result; keeps a checkpoint of the trainable weights when it is the best so far. */
+  private checkpoint(valLoss: number, valAcc: number, tail: tf.LayersModel | null): boolean {
+    const score = Number.isFinite(valLoss) ? valLoss : Infinity;
+    if (this.best && !(score < this.best.loss) && Number.isFinite(this.best.loss)) return false;
+    const sets = [snapshotWeights(this.head!)];
+    if (tail) sets.unshift(snapshotWeights(tail));
+    else if (this.tailWeights) sets.unshift(this.tailWeights);
+    this.best = { loss: score, acc: valAcc, weights: mergeWeightSets('best', ...sets) };
+    return true;
+  }
+
+  private restoreBest(tail: tf.LayersModel | null): void {
+    if (!this.best) return;
+    assignWeightsByName(this.head!, this.best.weights);
+    if (tail) assignWeightsByName(tail, this.best.weights, { optional: () => true });
+  }
+
+  // ---------------------------------------------------------------- phase 1
+
+  private async transferPhase(epochs: number, totalEpochs: number, durations: RunDurations): Promise<PhaseSummary> {
+    const c = this.inp.config;
+    const t0 = Date.now();
+    const random = hasRandomExtras(c.augmentation);
+    await useBackend(this.inp.backends.inference);
+    const embedModel = buildSegment(this.spec, 0, this.spec.blocks, [this.size, this.size, 3], { gap: true, name: 'embedder' });
+    assignWeightsByName(embedModel, this.startWeights());
+    const cache = new EmbeddingCache(c.useEmbeddingCache && !random ? this.inp.cacheDir : null, {
+      backbone: this.spec.id,
+      inputSize: this.size,
+      weightsFingerprint: this.startWeights().fingerprint || 'unknown',
+      channels: this.spec.featureChannels,
+    });
+    const C = this.spec.featureChannels;
+    try {
+      // Embeddings of every (train image, variant) and of validation originals, computed once.
+      const te = Date.now();
+      const variants = variantsFor(c.augmentation.mode);
+      const trainItems: Item[] = random ? [] : this.inp.splits.train.flatMap((s) => variants.map((v) => ({ sample: s, variant: v })));
+      const valItems: Item[] = this.inp.splits.val.map((s) => ({ sample: s, variant: 0 as const }));
+      this.inp.onEvent({ kind: 'phase', phase: 'embeddings', epochs: 0 });
+      const progress = { done: 0, total: trainItems.length + valItems.length };
+      const trainEmb = await this.embed(embedModel, trainItems, cache, progress);
+      const valEmb = await this.embed(embedModel, valItems, cache, progress);
+      durations.embeddingsMs = Date.now() - te;
+      const index = new Map<string, number>();
+      trainItems.forEach((it, i) => index.set(`${it.sample}:${it.variant}`, i));
+
+      await useBackend(this.inp.backends.training);
+      const dense = this.head!.getLayer(HEAD_LAYERS.dense);
+      const [k0, b0] = dense.getWeights();
+      const K = this.numClasses;
+      const js = new JsHead(k0!.dataSync() as Float32Array, b0!.dataSync() as Float32Array, C, K, c.learningRate);
+      const syncHead = () => {
+        const t = [tf.tensor2d(js.W, [C, K]), tf.tensor1d(js.b)];
+        dense.setWeights(t);
+        tf.dispose(t);
+      };
+      const cw = this.classWeights();
+      const valLabels = valItems.map((it) => this.inp.source.labelOf(it.sample));
+      const rate = c.dropout;
+      this.inp.onEvent({ kind: 'phase', phase: 'transfer', epochs });
+      let bestEpoch: number | null = null;
+      let sinceBest = 0;
+      let run = 0;
+      let stoppedEarly = false;
+      try {
+        for (let e = 1; e <= epochs; e++) {
+          const te0 = Date.now();
+          const erng = this.rng.fork(1000 + e);
+          const items = this.epochItems(erng);
+          const dropRng = erng.fork(1);
+          const losses: number[] = [];
+          let correct = 0;
+          let seen = 0;
+          this.globalEpoch++;
+          const batches = Math.ceil(items.length / c.batchSize);
+          const step = (b: number, part: Item[], feats: Float32Array) => {
+            const labels = part.map((it) => this.inp.source.labelOf(it.sample));
+            let mask: Float32Array | undefined;
+            if (rate > 0) {
+              mask = new Float32Array(part.length * C);
+              for (let i = 0; i < mask.length; i++) mask[i] = dropRng.next() >= rate ? 1 / (1 - rate) : 0;
+            }
+            const [loss, acc] = js.step(
+              feats,
+              labels,
+              labels.map((l) => cw[l]!),
+              mask,
+            );
+            losses.push(loss);
+            correct += acc;
+            seen += part.length;
+            this.inp.onEvent({ kind: 'batch', phase: 'transfer', epoch: e, globalEpoch: this.globalEpoch, batch: b, batches, loss });
+          };
+          if (!random) {
+            const buf = new Float32Array(c.batchSize * C);
+            for (let b = 0; b < batches; b++) {
+              if (this.aborted) throw new CancelledError('Cancelled by the user');
+              const part = items.slice(b * c.batchSize, (b + 1) * c.batchSize);
+              part.forEach((it, j) => {
+                const i = index.get(`${it.sample}:${it.variant}`)!;
+                buf.set(trainEmb.subarray(i * C, (i + 1) * C), j * C);
+              });
+              step(b + 1, part, buf);
+              if (b % 16 === 15) await yieldToEventLoop();
+            }
+          } else {
+            // Random extras: embeddings change every epoch, so the backbone runs on each batch.
+            let b = 0;
+            for await (const batch of this.batches(items, c.batchSize, erng.fork(2))) {
+              if (this.aborted) throw new CancelledError('Cancelled by the user');
+              await useBackend(this.inp.backends.inference);
+              const feats = tf.tidy(
+                () =>
+                  (embedModel.apply(pixelsToBatch(batch.pixels, this.size), { training: false }) as tf.Tensor).dataSync() as Float32Array,
+              );
+              step(++b, batch.items, feats);
+            }
+          }
+          await useBackend(this.inp.backends.training);
+          const val = js.evaluate(valEmb, valLabels);
+          const wouldImprove = !this.best || !Number.isFinite(this.best.loss) || (Number.isFinite(val.loss) && val.loss < this.best.loss);
+          if (wouldImprove) syncHead();
+          const improved = wouldImprove && this.checkpoint(val.loss, val.acc, null);
+          run = e;
+          if (improved) {
+            bestEpoch = e;
+            sinceBest = 0;
+          } else sinceBest++;
+          const metrics: EpochMetrics = {
+            loss: mean(losses),
+            accuracy: seen ? correct / seen : 0,
+            valLoss: valItems.length ? val.loss : null,
+            valAccuracy: valItems.length ? val.acc : null,
+            learningRate: c.learningRate,
+          };
+          this.inp.onEvent({
+            kind: 'epoch',
+            phase: 'transfer',
+            epoch: e,
+            globalEpoch: this.globalEpoch,
+            totalEpochs,
+            metrics,
+            durationMs: Date.now() - te0,
+            batchLosses: losses,
+            improved,
+          });
+          await yieldToEventLoop();
+          if (c.patience > 0 && valItems.length && sinceBest >= c.patience) {
+            stoppedEarly = true;
+            break;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof CancelledError)) throw err;
+        this.cancelled = true;
+      }
+      if (!valItems.length) {
+        syncHead();
+        this.checkpoint(NaN, NaN, null);
+      }
+      this.restoreBest(null);
+      return {
+        phase: 'transfer',
+        epochsRun: run,
+        epochsPlanned: epochs,
+        bestEpoch,
+        bestValLoss: this.best?.loss ?? null,
+        stoppedEarly,
+        durationMs: Date.now() - t0,
+      };
+    } finally {
+      embedModel.dispose();
+    }
+  }
+
+  // ---------------------------------------------------------------- phase 2
+
+  private async fineTunePhase(n: number, epochs: number, totalEpochs: number): Promise<PhaseSummary> {
+    const c = this.inp.config;
+    const t0 = Date.now();
+    const cut = this.spec.blocks - n; // prefix = blocks 0..cut (frozen), tail = cut+1..blocks (trained)
+    const start = this.best ? mergeWeightSets('ft-start', this.startWeights(), this.best.weights) : this.startWeights();
+    await useBackend(this.inp.backends.inference);
+    const prefix = buildSegment(this.spec, 0, cut, [this.size, this.size, 3], { name: 'frozen', gap: n === 0 });
+    assignWeightsByName(prefix, start);
+    await useBackend(this.inp.backends.training);
+    const featShape = featureShapeAfter(this.spec, cut, this.size);
+    const tail = n > 0 ? buildSegment(this.spec, cut + 1, this.spec.blocks, featShape, { gap: true, name: 'trainable' }) : null;
+    if (tail) assignWeightsByName(tail, start);
+    this.tailWeights = null;
+    // Re-baseline the checkpoint: the best fine-tuned weights must beat the transfer result on validation.
+    const opt = tf.train.adam(c.fineTuneLearningRate);
+    const vars = [...(tail?.trainableWeights ?? []), ...this.head!.trainableWeights].map((w) => w.read() as tf.Variable);
+    const cw = this.classWeights();
+    const random = hasRandomExtras(c.augmentation);
+    const valItems: Item[] = this.inp.splits.val.map((s) => ({ sample: s, variant: 0 as const }));
+    this.inp.onEvent({ kind: 'phase', phase: 'finetune', epochs });
+    let bestEpoch: number | null = null;
+    let sinceBest = 0;
+    let run = 0;
+    let stoppedEarly = false;
+    const inFeatShape = n > 0 ? featShape : [this.spec.featureChannels];
+    const frozen = async (pixels: Uint8Array[]): Promise<tf.Tensor> => {
+      await useBackend(this.inp.backends.inference);
+      const f = tf.tidy(
+        () => (prefix.apply(pixelsToBatch(pixels, this.size), { training: false }) as tf.Tensor).dataSync() as Float32Array,
+      );
+      await useBackend(this.inp.backends.training);
+      return tf.tensor(f, [pixels.length, ...inFeatShape]);
+    };
+    try {
+      // Baseline on validation so that fine-tuning only replaces the transfer checkpoint when it improves on it.
+      if (this.best && valItems.length) {
+        const v0 = await this.validate(frozen, tail, valItems);
+        this.best = { ...this.best, loss: v0.loss, acc: v0.acc };
+      }
+      for (let e = 1; e <= epochs; e++) {
+        const te0 = Date.now();
+        const erng = this.rng.fork(5000 + e);
+        const items = this.epochItems(erng);
+        const dropRng = erng.fork(1);
+        const losses: number[] = [];
+        let correct = 0;
+        let seen = 0;
+        this.globalEpoch++;
+        const batches = Math.ceil(items.length / c.batchSize);
+        let b = 0;
+        for await (const batch of this.batches(items, c.batchSize, random ? erng.fork(2) : null)) {
+          if (this.aborted) throw new CancelledError('Cancelled by the user');
+          const input = await frozen(batch.pixels);
+          const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
+          const [loss, acc] = this.trainStep(opt, vars, input, tail, labels, cw, dropRng);
+          input.dispose();
+          losses.push(loss);
+          correct += acc;
+          seen += labels.length;
+          this.inp.onEvent({ kind: 'batch', phase: 'finetune', epoch: e, globalEpoch: this.globalEpoch, batch: ++b, batches, loss });
+        }
+        const val = await this.validate(frozen, tail, valItems);
+        const improved = this.checkpoint(val.loss, val.acc, tail);
+        run = e;
+        if (improved) {
+          bestEpoch = e;
+          sinceBest = 0;
+        } else sinceBest++;
+        const metrics: EpochMetrics = {
+          loss: mean(losses),
+          accuracy: seen ? correct / seen : 0,
+          valLoss: valItems.length ? val.loss : null,
+          valAccuracy: valItems.length ? val.acc : null,
+          learningRate: c.fineTuneLearningRate,
+        };
+        this.inp.onEvent({
+          kind: 'epoch',
+          phase: 'finetune',
+          epoch: e,
+          globalEpoch: this.globalEpoch,
+          totalEpochs,
+          metrics,
+          durationMs: Date.now() - te0,
+          batchLosses: losses,
+          improved,
+        });
+        await yieldToEventLoop();
+        if (c.patience > 0 && valItems.length && sinceBest >= c.patience) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      if (!valItems.length) this.checkpoint(NaN, NaN, tail);
+    } catch (err) {
+      if (!(err instanceof CancelledError)) throw err;
+      this.cancelled = true;
+    } finally {
+      opt.dispose();
+      await useBackend(this.inp.backends.training);
+      this.restoreBest(tail);
+      tail?.dispose();
+      await useBackend(this.inp.backends.inference);
+      prefix.dispose();
+    }
+    return {
+      phase: 'finetune',
+      epochsRun: run,
+      epochsPlanned: epochs,
+      bestEpoch,
+      bestValLoss: this.best?.loss ?? null,
+      stoppedEarly,
+      durationMs: Date.now() - t0,
+    };
+  }
+
+  private async validate(
+    frozen: (px: Uint8Array[]) => Promise<tf.Tensor>,
+    tail: tf.LayersModel | null,
+    items: Item[],
+  ): Promise<{ loss: number; acc: number }> {
+    if (!items.length) return { loss: NaN, acc: NaN };
+    let loss = 0;
+    let correct = 0;
+    for await (const batch of this.batches(items, this.inp.config.batchSize, null)) {
+      if (this.aborted) throw new CancelledError('Cancelled by the user');
+      const input = await frozen(batch.pixels);
+      const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
+      const [l, a] = tf.tidy(() => {
+        const f = tail ? (tail.apply(input, { training: false }) as tf.Tensor) : input;
+        const p = this.head!.apply(f, { training: false }) as tf.Tensor;
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), this.numClasses);
+        const ce = tf.sum(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))).dataSync()[0]!;
+        const ok = tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32')).dataSync()[0]!;
+        return [ce, ok];
+      });
+      input.dispose();
+      loss += l;
+      correct += a;
+    }
+    return { loss: loss / items.length, acc: correct / items.length };
+  }
+
+  // ---------------------------------------------------------------- evaluation
+
+  private async evaluateSplit(
+    full: tf.LayersModel,
+    split: 'val' | 'test',
+    indices: number[],
+    threshold?: number,
+  ): Promise<Evaluation | null> {
+    if (!indices.length) return null;
+    const scored = await predictSamples(full, this.inp.source, indices, this.size, this.inp.backends.inference, this.inp.signal);
+    const opts: { okIndex: number | null; threshold?: number } = { okIndex: this.inp.okIndex };
+    if (threshold !== undefined) opts.threshold = threshold;
+    return evaluate(split, scored, this.inp.classes, opts);
+  }
+}
+
+/** Runs a classifier over samples a batch at a time (with decode look-ahead); returns probabilities. */
+export async function predictSamples(
+  model: tf.LayersModel,
+  source: SampleSource,
+  indices: number[],
+  size: number,
+  backend: string,
+  signal?: AbortSignal,
+  batchSize = 16,
+): Promise<ScoredSample[]> {
+  const out: ScoredSample[] = [];
+  const load = (k: number) => {
+    const p = Promise.all(indices.slice(k, k + batchSize).map((i) => source.loadPixels(i, size)));
+    p.catch(() => undefined);
+    return p;
+  };
+  let next: Promise<Uint8Array[]> | null = indices.length ? load(0) : null;
+  for (let k = 0; next; k += batchSize) {
+    if (signal?.aborted) throw new CancelledError('Cancelled by the user');
+    const px = await next;
+    next = k + batchSize < indices.length ? load(k + batchSize) : null;
+    await useBackend(backend);
+    const probs = tf.tidy(() => (model.apply(pixelsToBatch(px, size), { training: false }) as tf.Tensor).arraySync() as number[][]);
+    probs.forEach((p, j) => {
+      const i = indices[k + j]!;
+      out.push({ id: source.idOf(i), label: source.labelOf(i), probs: p });
+    });
+  }
+  return out;
+}
+
+function mean(a: number[]): number {
+  return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN;
+}

@@ -1,0 +1,154 @@
+/** Long-lived state of the Heatmaps screen: the chosen run(s), filters, display options and the current page. */
+import type {
+  ColormapName,
+  GalleryItem,
+  GalleryPage,
+  GalleryQuery,
+  HeatmapMethod,
+  HeatmapSplit,
+  ScoreTable,
+} from '../../../../src-main/shared/heatmap-types.ts';
+import type { RunSummary } from '../../../../src-main/shared/training-types.ts';
+import { api } from '../../lib/api.ts';
+import { app } from '../../state/app.svelte.ts';
+
+export const METHODS: HeatmapMethod[] = ['cam', 'gradcam', 'saliency', 'smoothgrad'];
+export const COLORMAPS: ColormapName[] = ['turbo', 'jet', 'grey'];
+export const PAGE_SIZE = 24;
+
+class HeatmapsState {
+  runs = $state.raw<RunSummary[]>([]);
+  runId = $state<number | null>(null);
+  compareRunId = $state<number | null>(null);
+  methodA = $state<HeatmapMethod>('cam');
+  methodB = $state<HeatmapMethod>('smoothgrad');
+  classKey = $state<string>('label');
+  colormap = $state<ColormapName>('turbo');
+  opacity = $state(0.5);
+  type = $state<string>('');
+  split = $state<HeatmapSplit | 'all'>('val');
+  predicted = $state<string>('');
+  correct = $state<'' | 'correct' | 'incorrect'>('');
+  minConfidence = $state(0);
+  offset = $state(0);
+  page = $state.raw<GalleryPage | null>(null);
+  /** Compare run's items by image id. */
+  compareItems = $state.raw<Map<number, GalleryItem>>(new Map());
+  scores = $state.raw<ScoreTable | null>(null);
+  compareScores = $state.raw<ScoreTable | null>(null);
+  taskIds = $state<string[]>([]);
+  loading = $state(false);
+  /** Bumped when maps land, so media URLs reload. */
+  version = $state(0);
+  private unsub: (() => void) | null = null;
+  private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+
+  init(): void {
+    if (this.unsub) return;
+    const offReady = api.subscribe('heatmapReady', (e) => {
+      if (e.runId === this.runId || e.runId === this.compareRunId) this.scheduleReload();
+    });
+    const offRun = api.subscribe('trainingRun', () => void this.loadRuns());
+    this.unsub = () => {
+      offReady();
+      offRun();
+    };
+  }
+
+  scheduleReload(): void {
+    if (this.reloadTimer) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      this.version++;
+      void this.load();
+    }, 600);
+  }
+
+  get usableRuns(): RunSummary[] {
+    return this.runs.filter((r) => r.hasModel);
+  }
+
+  async loadRuns(): Promise<void> {
+    const runs = await app.guard(() => api.listRuns());
+    if (!runs) return;
+    this.runs = runs;
+    const usable = this.usableRuns;
+    if (this.runId === null || !usable.some((r) => r.id === this.runId)) {
+      this.runId = (usable.find((r) => r.isActive) ?? usable[0])?.id ?? null;
+    }
+  }
+
+  query(runId: number, forCompare = false): GalleryQuery {
+    const q: GalleryQuery = {
+      runId,
+      split: this.split,
+      methods: forCompare ? [this.methodA] : [this.methodA, this.methodB],
+      classKey: this.classKey,
+      offset: forCompare ? 0 : this.offset,
+      limit: forCompare ? 500 : PAGE_SIZE,
+    };
+    if (this.type) q.trueLabel = this.type;
+    if (!forCompare) {
+      if (this.predicted) q.predictedLabel = this.predicted;
+      if (this.correct) q.correct = this.correct === 'correct';
+      if (this.minConfidence > 0) q.minConfidence = this.minConfidence / 100;
+    }
+    return q;
+  }
+
+  async load(): Promise<void> {
+    const runId = this.runId;
+    if (runId === null) {
+      this.page = null;
+      return;
+    }
+    this.loading = true;
+    try {
+      const page = await app.guard(() => api.listHeatmapGallery(this.query(runId)));
+      if (page && runId === this.runId) this.page = page;
+      const scores = await app.guard(() => api.getHeatmapScores(runId, { split: this.split }));
+      if (scores && runId === this.runId) this.scores = scores;
+      const cmp = this.compareRunId;
+      if (cmp !== null && cmp !== runId) {
+        const other = await app.guard(() => api.listHeatmapGallery(this.query(cmp, true)));
+        this.compareItems = new Map((other?.items ?? []).map((i) => [i.imageId, i]));
+        this.compareScores = (await app.guard(() => api.getHeatmapScores(cmp, { split: this.split }))) ?? null;
+      } else {
+        this.compareItems = new Map();
+        this.compareScores = null;
+      }
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Starts the heatmap tasks for the current filter (and the compare run). */
+  async compute(): Promise<void> {
+    const runId = this.runId;
+    if (runId === null) return;
+    const base = {
+      classes: this.classKey === 'label' || this.classKey === 'predicted' ? this.classKey : [this.classKey],
+      splits: this.split === 'all' ? (['train', 'val', 'test'] as HeatmapSplit[]) : [this.split],
+      ...(this.type ? { labels: [this.type] } : {}),
+    } as const;
+    const ids: string[] = [];
+    const a = await app.guard(() => api.computeHeatmaps({ runId, methods: [...new Set([this.methodA, this.methodB])], ...base }));
+    if (a) ids.push(a.id);
+    const cmp = this.compareRunId;
+    if (cmp !== null && cmp !== runId) {
+      const b = await app.guard(() => api.computeHeatmaps({ runId: cmp, methods: [this.methodA], ...base }));
+      if (b) ids.push(b.id);
+    }
+    this.taskIds = ids;
+  }
+
+  async cancel(): Promise<void> {
+    for (const id of this.taskIds) await app.guard(() => api.cancelTask(id));
+  }
+
+  mapUrl(mediaId: string): string {
+    return api.mediaUrl('heatmap', mediaId, { colormap: this.colormap, opacity: Math.round(this.opacity * 100) / 100, v: this.version });
+  }
+}
+
+export const heatmapsState = new HeatmapsState();

@@ -1,0 +1,174 @@
+import { expect, test, type Page } from '@playwright/test';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+
+/**
+ * The Heatmaps screen on the real engine: NEU images with their VOC boxes, two tiny runs trained through the
+ * API at 96 px; compute CAM + SmoothGrad, switch method and class, open the large view, compare the two runs.
+ */
+const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det');
+const CLASSES = ['crazing', 'patches', 'scratches'];
+let server: RunningServer;
+let runA = 0;
+let runB = 0;
+
+async function call<T>(op: string, ...args: unknown[]): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${op}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
+    body: JSON.stringify(args),
+  });
+  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
+  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
+  return env.value;
+}
+
+async function waitTask(id: string): Promise<{ state: string }> {
+  for (;;) {
+    const t = (await call<{ id: string; state: string }[]>('listTasks')).find((x) => x.id === id);
+    if (t && !['queued', 'running'].includes(t.state)) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function setLanguage(page: Page, lang: 'en' | 'ja'): Promise<void> {
+  await call('updateSettings', { language: lang });
+  await expect(page.locator('html')).toHaveAttribute('lang', lang);
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: `test-results/screens/heatmaps-${name}-en.png` });
+  await setLanguage(page, 'ja');
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: `test-results/screens/heatmaps-${name}-ja.png` });
+  await setLanguage(page, 'en');
+}
+
+test.beforeAll(async () => {
+  server = await startServer(['--no-demo']);
+  const src = join(server.tmp, 'photos');
+  for (const cls of CLASSES) {
+    mkdirSync(join(src, cls), { recursive: true });
+    for (let i = 1; i <= 8; i++) copyFileSync(join(NEU, 'images', cls, `${cls}_${i}.jpg`), join(src, cls, `${cls}_${i}.jpg`));
+  }
+  await call('createProject', join(server.tmp, 'project'), 'Line 3');
+  const imp = await call<{ id: string }>('startImport', {
+    paths: [src],
+    labels: { from: 'folders', createUnknown: true },
+    regions: { vocDir: join(NEU, 'annotations') },
+  });
+  expect((await waitTask(imp.id)).state).toBe('succeeded');
+  const split = { mode: 'random', valFraction: 0.4, testFraction: 0, seed: 3 };
+  const a = await call<{ id: string; runId: number }>('startTraining', {
+    name: 'Before',
+    task: 'multiclass',
+    inputSize: 96,
+    epochs: 3,
+    batchSize: 4,
+    split,
+  });
+  const b = await call<{ id: string; runId: number }>('startTraining', {
+    name: 'After',
+    task: 'multiclass',
+    inputSize: 96,
+    epochs: 6,
+    batchSize: 4,
+    split,
+  });
+  expect((await waitTask(a.id)).state).toBe('succeeded');
+  expect((await waitTask(b.id)).state).toBe('succeeded');
+  runA = a.runId;
+  runB = b.runId;
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+test('gallery: compute, switch method and class, large view, compare two runs', async ({ page }) => {
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Heatmaps' }).click();
+  const view = page.getByTestId('heatmaps-view');
+  await view.getByTestId('hm-run').selectOption(String(runA));
+  await view.getByTestId('hm-split').selectOption('all');
+  await expect(view.getByTestId('heatmap-card')).toHaveCount(24);
+  await expect(view.getByTestId('heatmap-img')).toHaveCount(0);
+
+  // CAM + SmoothGrad (default pair) appear progressively.
+  await view.getByTestId('hm-method-b').selectOption('smoothgrad');
+  await view.getByTestId('hm-compute').click();
+  await expect(view.getByTestId('heatmap-img')).toHaveCount(48, { timeout: 90_000 });
+  await expect(view.getByTestId('hm-scores')).toContainText('%');
+  await shoot(page, 'gallery');
+
+  // Per defect type, Grad-CAM on the right.
+  await view
+    .getByTestId('hm-type')
+    .filter({ hasText: /scratch/i })
+    .first()
+    .click();
+  await expect(view.getByTestId('heatmap-card')).toHaveCount(8);
+  await view.getByTestId('hm-method-b').selectOption('gradcam');
+  await view.getByTestId('hm-compute').click();
+  await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
+
+  // Another class's map (computed on demand by the media request).
+  await view.getByTestId('hm-class').selectOption({ index: 2 });
+  await view.getByTestId('hm-compute').click();
+  await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
+  await view.getByTestId('hm-class').selectOption('label');
+
+  // Large view with regions and zoom.
+  await view.getByTestId('heatmap-card').first().getByTestId('heatmap-img').first().click();
+  const large = page.getByTestId('heatmap-large');
+  await expect(large).toBeVisible();
+  await expect(large.locator('svg rect').first()).toBeAttached();
+  await large.getByRole('button', { name: '+', exact: true }).click();
+  await shoot(page, 'large');
+  await large.getByRole('button', { name: 'Close' }).click();
+
+  // Compare: the same images under both runs.
+  await view.getByTestId('hm-compare').selectOption(String(runB));
+  await view.getByTestId('hm-compute').click();
+  await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
+  await expect(view).toContainText(`#${runB}`);
+  await shoot(page, 'compare');
+
+  // The aggregate table is served for the run report.
+  const table = await call<{ rows: { method: string; classKey: string; count: number }[] }>('getHeatmapScores', runA);
+  expect(table.rows.find((r) => r.method === 'cam' && r.classKey === '*')?.count).toBe(24);
+});
+
+test('run report: localisation scores, computed from the empty state', async ({ page }) => {
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
+  await call('clearHeatmapCache', runB);
+  await page.goto(`${server.url}#/runs/${runB}`);
+  const section = page.getByTestId('report-heatmap-scores');
+  await expect(section.getByTestId('report-heatmap-empty')).toContainText('No heatmaps have been computed');
+  await expect(section.getByTestId('report-heatmaps-link')).toHaveAttribute('href', '#/heatmaps');
+  await section.getByTestId('report-heatmap-compute').click();
+  const table = section.getByTestId('report-heatmap-table');
+  await expect(table).toBeVisible({ timeout: 90_000 });
+  const scores = await call<{ rows: { method: string; classKey: string; count: number }[] }>('getHeatmapScores', runB, { split: 'val' });
+  expect(scores.rows.length).toBeGreaterThan(1);
+  await expect(table.locator('tbody tr')).toHaveCount(scores.rows.length);
+  await expect(table.locator('tbody tr').last()).toContainText('All defect types');
+  await expect(table.locator('tbody tr').last()).toContainText(String(scores.rows.find((r) => r.classKey === '*')!.count));
+  await section.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/runs-heatmap-scores-en.png' });
+  await setLanguage(page, 'ja');
+  await expect(section).toContainText('全欠陥種別');
+  await page.screenshot({ path: 'test-results/screens/runs-heatmap-scores-ja.png' });
+  await setLanguage(page, 'en');
+
+  // The HTML report carries the same table.
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-html').click();
+  const file = join(server.tmp, 'report-hm.html');
+  await (await download).saveAs(file);
+  const html = readFileSync(file, 'utf8');
+  expect(html).toContain('Heatmap localisation');
+  expect(html).toContain('All defect types');
+});

@@ -1,0 +1,189 @@
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+
+/**
+ * Runs and reports on the real engine: two small runs trained through the API, then the list, a report
+ * (confusion-matrix cell through to its images, threshold, HTML export, active model) and a comparison.
+ */
+const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
+let server: RunningServer;
+let runA = 0;
+let runB = 0;
+
+async function call<T>(op: string, ...args: unknown[]): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${op}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
+    body: JSON.stringify(args),
+  });
+  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
+  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
+  return env.value;
+}
+
+async function waitTask(id: string): Promise<{ state: string }> {
+  for (;;) {
+    const t = (await call<{ id: string; state: string }[]>('listTasks')).find((x) => x.id === id);
+    if (t && !['queued', 'running'].includes(t.state)) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function setLanguage(page: Page, lang: 'en' | 'ja'): Promise<void> {
+  await call('updateSettings', { language: lang });
+  await expect(page.locator('html')).toHaveAttribute('lang', lang);
+}
+
+async function shoot(page: Page, name: string, ready: () => Promise<void>): Promise<void> {
+  await page.screenshot({ path: `test-results/screens/runs-${name}-en.png`, fullPage: true });
+  await setLanguage(page, 'ja');
+  await ready();
+  await page.screenshot({ path: `test-results/screens/runs-${name}-ja.png`, fullPage: true });
+  await setLanguage(page, 'en');
+}
+
+test.beforeAll(async () => {
+  server = await startServer(['--no-demo']);
+  const src = join(server.tmp, 'photos');
+  for (const [folder, cls] of [
+    ['ok', 'crazing'],
+    ['scratch', 'scratches'],
+  ] as const) {
+    mkdirSync(join(src, folder), { recursive: true });
+    for (let i = 1; i <= 10; i++)
+      await sharp(join(NEU, cls, `${cls}_${i}.jpg`))
+        .resize(64, 64)
+        .jpeg()
+        .toFile(join(src, folder, `${cls}_${i}.jpg`));
+  }
+  await call('createProject', join(server.tmp, 'project'), 'Line 3');
+  const imp = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
+  expect((await waitTask(imp.id)).state).toBe('succeeded');
+  const split = { mode: 'random', valFraction: 0.3, testFraction: 0.2, seed: 3 };
+  const a = await call<{ id: string; runId: number }>('startTraining', {
+    name: 'Transfer 96',
+    inputSize: 96,
+    epochs: 3,
+    batchSize: 4,
+    split,
+  });
+  const b = await call<{ id: string; runId: number }>('startTraining', {
+    name: 'Fine-tune 96',
+    inputSize: 96,
+    epochs: 2,
+    fineTuneBlocks: 2,
+    fineTuneEpochs: 1,
+    batchSize: 4,
+    split,
+  });
+  expect((await waitTask(a.id)).state).toBe('succeeded');
+  expect((await waitTask(b.id)).state).toBe('succeeded');
+  runA = a.runId;
+  runB = b.runId;
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+test('the runs list, a report with its confusion matrix and images, and a comparison', async ({ page }) => {
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
+  page.on('console', (m) => m.type() === 'error' && console.log('CONSOLE', m.text()));
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+  const table = page.getByTestId('runs-table');
+  await expect(table.getByTestId(`run-row-${runA}`)).toContainText('Transfer 96');
+  await expect(table.getByTestId(`run-row-${runB}`)).toContainText('Fine-tune 96');
+  await expect(table.getByTestId(`run-row-${runB}`)).toContainText('Finished');
+  await expect(table.getByTestId(`run-row-${runB}`).locator('td').nth(6)).toHaveText('2');
+  await expect(table.getByTestId(`run-row-${runA}`)).toContainText('wasm');
+  await shoot(page, 'list', () => expect(table).toContainText('完了'));
+
+  // Report of the first run.
+  await table.getByRole('button', { name: /Transfer 96/ }).click();
+  const report = page.getByTestId('run-report');
+  await expect(report.getByTestId('confusion-matrix')).toBeVisible();
+  await expect(report.getByTestId('report-loss')).toHaveAttribute('data-points', /^[1-9]/);
+  const run = await call<{ evaluations: { split: string; confusionImageIds: number[][][]; binary: { roc: unknown[] } | null }[] }>(
+    'getRun',
+    runA,
+  );
+  const val = run.evaluations.find((e) => e.split === 'val')!;
+  // Click the first non-empty cell: its thumbnails are exactly that cell's images.
+  let cell: [number, number] = [0, 0];
+  val.confusionImageIds.forEach((row, a) =>
+    row.forEach((ids, p) => ids.length && !val.confusionImageIds[cell[0]]![cell[1]]!.length && (cell = [a, p])),
+  );
+  const ids = val.confusionImageIds[cell[0]]![cell[1]]!;
+  await shoot(page, 'report', () => expect(report).toContainText('混同行列'));
+  await report.getByTestId(`cm-cell-${cell[0]}-${cell[1]}`).click();
+  const thumbs = report.getByTestId('cell-thumbs').locator('[data-image-id]');
+  await expect(thumbs).toHaveCount(ids.length);
+  expect((await thumbs.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))))).sort()).toEqual([...ids].sort());
+  await expect(thumbs.first().locator('img')).toHaveJSProperty('complete', true);
+  // Binary model: ROC / PR with a threshold slider.
+  await expect(report.getByTestId('roc-curve')).toBeVisible();
+  await report.getByTestId('threshold-slider').fill('0');
+  await expect(report.getByTestId('op-recall')).toHaveText('100.0 %');
+  await shoot(page, 'report-matrix', () => expect(report).toContainText('混同行列'));
+
+  // Self-contained HTML report.
+  const download = page.waitForEvent('download');
+  await report.getByTestId('export-html').click();
+  const file = join(server.tmp, 'report.html');
+  await (await download).saveAs(file);
+  const html = readFileSync(file, 'utf8');
+  expect(html).toContain('Transfer 96');
+  expect(html).toContain('<svg');
+  expect(html).toContain('data:image/png;base64');
+  expect(html).not.toMatch(/src="\/media\//);
+  const htmlPage = await page.context().newPage();
+  await htmlPage.goto(`file://${file}`);
+  await htmlPage.screenshot({ path: 'test-results/screens/runs-html-report-en.png', fullPage: true });
+  await htmlPage.close();
+
+  // The first finished run became the active model; it can be cleared and set again.
+  await report.getByRole('button', { name: 'Stop using as active model' }).click();
+  await expect.poll(async () => await call<{ id: number } | null>('getActiveModel')).toBeNull();
+  await report.getByTestId('set-active').click();
+  await expect(report).toContainText('Active model');
+  await expect.poll(async () => (await call<{ id: number } | null>('getActiveModel'))?.id).toBe(runA);
+
+  // Export the model to a folder and import it back as a new run.
+  const exportDir = join(server.tmp, 'export', 'transfer-96');
+  await report.getByRole('button', { name: 'Export model…' }).click();
+  await report.getByLabel('Export to folder').fill(exportDir);
+  await report.getByRole('button', { name: 'Export', exact: true }).click();
+  await expect(page.getByText(/Exported 3 files to/)).toBeVisible();
+  expect(readFileSync(join(exportDir, 'kensa-model.json'), 'utf8')).toMatch(/"format": ?"kensa-model"/);
+  await report.getByRole('button', { name: /Runs/ }).click();
+  await page.getByRole('button', { name: 'Import model…' }).click();
+  await page.getByLabel(/Folder of an exported model/).fill(exportDir);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(table.locator('tbody tr')).toHaveCount(3);
+  await expect(table.locator('tbody tr').first()).toContainText('Imported');
+
+  // Compare both trained runs.
+  await table.getByTestId(`run-row-${runA}`).getByRole('checkbox').check();
+  await table.getByTestId(`run-row-${runB}`).getByRole('checkbox').check();
+  await page.getByTestId('compare-runs').click();
+  const cmp = page.getByTestId('runs-compare');
+  await expect(cmp.getByTestId('compare-table')).toContainText('Transfer 96');
+  await expect(cmp.getByTestId('compare-table')).toContainText('Fine-tune 96');
+  await expect(cmp.getByTestId('compare-loss')).toHaveAttribute('data-points', '3');
+  await expect(cmp.locator('[data-testid=compare-loss] .u-legend .u-series')).toHaveCount(5);
+  await shoot(page, 'compare', () => expect(cmp).toContainText('検証損失'));
+  expect(page.url()).toContain(`#/runs/compare/${runA},${runB}`);
+
+  // From the comparison to the second run's report, which is renamed.
+  await cmp.getByRole('button', { name: `#${runB} Fine-tune 96` }).click();
+  await page.getByRole('button', { name: 'Rename run' }).click();
+  await page.getByLabel('Rename run').fill('Fine-tune 2 blocks');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: /Fine-tune 2 blocks/ })).toBeVisible();
+  await expect
+    .poll(async () => (await call<{ id: number; name: string }[]>('listRuns')).find((r) => r.id === runB)?.name)
+    .toBe('Fine-tune 2 blocks');
+});

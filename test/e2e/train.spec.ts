@@ -1,0 +1,153 @@
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+
+/**
+ * The training wizard end to end on the real engine: a tiny project of real NEU photos (shrunk with sharp),
+ * through the three steps to a finished run with live curves, then a second run cancelled mid-way.
+ */
+const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
+let server: RunningServer;
+
+async function call<T>(op: string, ...args: unknown[]): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${op}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
+    body: JSON.stringify(args),
+  });
+  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
+  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
+  return env.value;
+}
+
+async function waitTask(id: string): Promise<{ state: string }> {
+  for (;;) {
+    const t = (await call<{ id: string; state: string }[]>('listTasks')).find((x) => x.id === id);
+    if (t && !['queued', 'running'].includes(t.state)) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function setLanguage(page: Page, lang: 'en' | 'ja'): Promise<void> {
+  await call('updateSettings', { language: lang });
+  await expect(page.locator('html')).toHaveAttribute('lang', lang);
+}
+
+test.beforeAll(async () => {
+  server = await startServer(['--no-demo']);
+  const src = join(server.tmp, 'photos');
+  // 8 OK (NEU crazing stands in for defect-free texture) and 8 scratches, 64 px.
+  for (const [folder, cls] of [
+    ['ok', 'crazing'],
+    ['scratch', 'scratches'],
+  ] as const) {
+    mkdirSync(join(src, folder), { recursive: true });
+    for (let i = 1; i <= 8; i++)
+      await sharp(join(NEU, cls, `${cls}_${i}.jpg`))
+        .resize(64, 64)
+        .jpeg()
+        .toFile(join(src, folder, `${cls}_${i}.jpg`));
+  }
+  await call('createProject', join(server.tmp, 'project'), 'Line 3');
+  const snap = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
+  expect((await waitTask(snap.id)).state).toBe('succeeded');
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+test('the wizard trains a model with live curves, and a second run can be cancelled', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Train' }).click();
+
+  // Step 1: data. Counts per class and split, warnings for the tiny set.
+  const counts = page.getByTestId('class-counts');
+  await expect(counts).toContainText('OK');
+  await expect(counts.locator('tfoot')).toContainText('16');
+  await expect(page.getByTestId('data-warnings')).toContainText(/training images/);
+  await page.screenshot({ path: 'test-results/screens/train-data-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(page.getByTestId('step-data')).toContainText('何を判別するモデルですか');
+  await page.screenshot({ path: 'test-results/screens/train-data-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+
+  // Step 2: model. Presets fill it in; the diagram shows trainable blocks; an estimate is measured.
+  await page.getByTestId('preset-study').click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.locator('[data-testid=blocks-diagram] rect[data-trainable=true]')).toHaveCount(6);
+  await page.getByTestId('preset-quick').click();
+  await expect(page.locator('[data-testid=blocks-diagram] rect[data-trainable=true]')).toHaveCount(0);
+  await page.locator('input[name=inputSize]').fill('96');
+  await expect(page.getByTestId('estimate')).toContainText('MB', { timeout: 60_000 });
+  await page.screenshot({ path: 'test-results/screens/train-model-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(page.getByTestId('estimate')).toContainText('最大メモリ');
+  await page.screenshot({ path: 'test-results/screens/train-model-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+
+  // Step 3: training options with an augmentation preview of a real thumbnail.
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('input[name=epochs]').fill('3');
+  await page.locator('select[name=batchSize]').selectOption('4');
+  await page.getByLabel('Small rotations').check();
+  await expect(page.locator('[data-testid=augment-preview] canvas')).toHaveCount(6);
+  await page.locator('input[name=run-name]').fill('First model');
+  await page.screenshot({ path: 'test-results/screens/train-options-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await page.screenshot({ path: 'test-results/screens/train-options-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+  await page.getByLabel('Small rotations').uncheck();
+
+  // Record every value the epoch counter and the loss chart take, to see them update live.
+  // (A string: this project's TypeScript config has no DOM types for test files.)
+  await page.evaluate(`(() => {
+    window.seen = [];
+    new MutationObserver(() => {
+      const e = document.querySelector('[data-testid=live-epoch]')?.textContent ?? '';
+      const n = document.querySelector('[data-testid=chart-loss]')?.getAttribute('data-points') ?? '';
+      const v = e + '|' + n;
+      if (window.seen[window.seen.length - 1] !== v) window.seen.push(v);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  })()`);
+  await page.getByTestId('start-training').click();
+  await expect(page.getByTestId('live-panel')).toBeVisible();
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'succeeded', { timeout: 90_000 });
+  await expect(page.getByTestId('live-epoch')).toHaveText('3 / 3');
+  await expect(page.getByTestId('live-best')).not.toHaveText('–');
+  const seen = (await page.evaluate('window.seen')) as string[];
+  const epochsSeen = new Set(seen.map((s) => s.split('|')[0]).filter((e) => /^[123] \/ 3$/.test(e ?? '')));
+  expect(epochsSeen.size, `epoch counter values seen: ${seen.join(', ')}`).toBeGreaterThanOrEqual(2);
+  expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThanOrEqual(3);
+  await page.screenshot({ path: 'test-results/screens/train-live-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(page.getByTestId('live-panel')).toContainText('学習損失');
+  await page.screenshot({ path: 'test-results/screens/train-live-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+  const runs = await call<{ id: number; name: string; status: string }[]>('listRuns');
+  expect(runs[0]).toMatchObject({ name: 'First model', status: 'succeeded' });
+
+  // A longer second run (fine-tuning every block at 160 px) is cancelled while it trains.
+  await page.getByRole('button', { name: 'New run' }).click();
+  await page.getByTestId('step-model-tab').click();
+  await page.locator('input[name=inputSize]').fill('160');
+  await page.getByLabel('Transfer learning, then fine-tune the last N blocks').check();
+  await page.locator('input[name=fineTuneBlocks]').fill('13');
+  await page.getByTestId('step-training-tab').click();
+  await page.locator('input[name=epochs]').fill('1');
+  await page.locator('input[name=fineTuneEpochs]').fill('200');
+  await page.getByLabel('Stop when validation loss has not improved, and keep the best epoch').uncheck();
+  await page.locator('input[name=run-name]').fill('Too long');
+  await page.getByTestId('start-training').click();
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'running', { timeout: 30_000 });
+  await expect(page.getByTestId('live-epoch')).toHaveText(/^[1-9]\d* \/ 201$/, { timeout: 60_000 });
+  await page.getByTestId('cancel-training').click();
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
+  await expect.poll(async () => (await call<{ name: string; status: string }[]>('listRuns'))[0]?.status).toBe('cancelled');
+  await page.screenshot({ path: 'test-results/screens/train-cancelled-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(page.getByTestId('live-state')).toHaveText('中止');
+  await page.screenshot({ path: 'test-results/screens/train-cancelled-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+});

@@ -1,0 +1,165 @@
+/**
+ * Training through the app's services and a real project catalog: NEU images imported by the catalog,
+ * binary task (crazing labelled OK, scratches a defect), runs recorded, predict, export / import,
+ * engine crash reported as a failed run, continue-from-run.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KensaApi } from '../../src-main/shared/api/index.ts';
+import type { TrainingEvents } from '../../src-main/shared/api/training.ts';
+import { listDefectTypes } from '../../src-main/services/catalog/dataset.ts';
+import { runImport } from '../../src-main/services/catalog/import.ts';
+import { createHandlers } from '../../src-main/services/handlers/index.ts';
+import { Services } from '../../src-main/services/services.ts';
+
+const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
+const tmp = mkdtempSync(join(tmpdir(), 'kensa-training-'));
+let s: Services;
+let api: KensaApi;
+
+beforeAll(async () => {
+  const src = join(tmp, 'src');
+  for (const cls of ['crazing', 'scratches']) {
+    mkdirSync(join(src, cls), { recursive: true });
+    for (let i = 1; i <= 10; i++) copyFileSync(join(NEU, cls, `${cls}_${i}.jpg`), join(src, cls, `${cls}_${i}.jpg`));
+  }
+  s = new Services({ configDir: join(tmp, 'config'), resourcesDir: join(tmp, 'resources'), host: { mode: 'cli', electronVersion: null } });
+  api = createHandlers(s);
+  await api.createProject(join(tmp, 'project'), 'training test');
+  const project = s.projects.require();
+  const ok = listDefectTypes(project.db).find((t) => t.isOk)!;
+  const rep = await runImport(project, {
+    paths: [src],
+    labels: { from: 'folders', mapping: { crazing: { defectTypeId: ok.id } }, createUnknown: true },
+  });
+  expect(rep.imported).toBe(20);
+});
+
+afterAll(async () => {
+  await s?.dispose();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const small = {
+  task: 'binary' as const,
+  inputSize: 96,
+  epochs: 3,
+  batchSize: 8,
+  fineTuneBlocks: 1,
+  fineTuneEpochs: 1,
+  split: { mode: 'random' as const, valFraction: 0.3, testFraction: 0.2, seed: 1 },
+};
+
+describe('training service', () => {
+  let runId = 0;
+
+  it('runs a queued training task, records epochs, evaluations and the model, and makes it the active model', async () => {
+    const epochs: TrainingEvents['trainingEpoch'][] = [];
+    const off = s.events.on('trainingEpoch', (e) => epochs.push(e));
+    const snap = await api.startTraining({ ...small, name: 'first' });
+    expect(snap.kind).toBe('training');
+    runId = snap.runId;
+    const final = await s.tasks.wait(snap.id);
+    off();
+    expect(final.state).toBe('succeeded');
+    expect(final.result).toEqual({ runId });
+    expect(epochs.map((e) => e.globalEpoch)).toEqual([1, 2, 3, 4]);
+    const run = await api.getRun(runId);
+    expect(run.status).toBe('succeeded');
+    expect(run.classes).toEqual(['ok', 'defect']);
+    expect([run.trainCount, run.valCount, run.testCount]).toEqual([10, 6, 4]);
+    expect(run.backend?.inference).toBe('wasm');
+    expect(run.epochs.map((e) => e.phase)).toEqual(['transfer', 'transfer', 'transfer', 'finetune']);
+    expect(run.evaluations.map((e) => e.split)).toEqual(['val', 'test']);
+    const val = run.evaluations[0]!;
+    expect(val.binary?.roc.length).toBeGreaterThan(1);
+    expect(val.confusionImageIds.flat(2).length).toBe(6);
+    expect(run.durations?.totalMs).toBeGreaterThan(0);
+    expect(run.modelDir && readdirSync(run.modelDir).sort()).toEqual(['kensa-model.json', 'model.json', 'weights.bin']);
+    expect((await api.getRunBatchLosses(runId)).length).toBeGreaterThanOrEqual(4);
+    expect((await api.getActiveModel())?.id).toBe(runId);
+    expect((await api.listRuns())[0]).toMatchObject({ id: runId, isActive: true, hasModel: true });
+    // The backend report is the engine's.
+    const report = await api.getBackendReport();
+    expect(report.inference).toBe('wasm');
+  });
+
+  it('predicts catalog images and files; exports and imports the model; re-evaluates a split', async () => {
+    const res = await api.predict({ imageIds: [1, 11], paths: [join(NEU, 'scratches', 'scratches_200.jpg')] });
+    expect(res.predictions).toHaveLength(3);
+    expect(res.predictions[2]).toMatchObject({ imageId: null });
+    for (const p of res.predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    const exp = await api.exportModel(runId, join(tmp, 'export'));
+    expect(exp.files).toContain('weights.bin');
+    const imported = await api.importModel(exp.dir);
+    expect(imported.status).toBe('imported');
+    const again = await api.predict({ imageIds: [1, 11] }, imported.id);
+    expect(again.predictions.map((p) => p.probabilities)).toEqual(res.predictions.slice(0, 2).map((p) => p.probabilities));
+    const ev = await api.evaluateRun(runId, 'test');
+    expect(ev.evaluations.find((e) => e.split === 'test')?.count).toBe(4);
+    await api.deleteRun(imported.id);
+    expect((await api.listRuns()).map((r) => r.id)).toEqual([runId]);
+    expect(existsSync(join(tmp, 'project', 'models', String(imported.id)))).toBe(false);
+  });
+
+  it('an engine crash fails the run with EngineCrashedError; the app stays up and the next run (continue) works', async () => {
+    const off = s.events.on('trainingEpoch', (e) => {
+      if (e.globalEpoch === 1) void api.debugCrashEngine();
+    });
+    const snap = await api.startTraining({ ...small, epochs: 200, patience: 0, name: 'crashes' });
+    const final = await s.tasks.wait(snap.id);
+    off();
+    expect(final.state).toBe('failed');
+    expect(final.error?.name).toBe('EngineCrashedError');
+    const failed = await api.getRun(snap.runId);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.name).toBe('EngineCrashedError');
+    expect((await api.getCurrentProject())?.imageCount).toBe(20);
+
+    const cont = await api.startTraining({
+      continueFromRunId: runId,
+      epochs: 0,
+      fineTuneBlocks: 2,
+      fineTuneEpochs: 1,
+      batchSize: 8,
+      name: 'continued',
+    });
+    const done = await s.tasks.wait(cont.id);
+    expect(done.state).toBe('succeeded');
+    const run = await api.getRun(cont.runId);
+    expect(run.parentRunId).toBe(runId);
+    expect(run.phases.map((p) => p.phase)).toEqual(['finetune']);
+    expect(run.weightsSource).toMatch(/^run \d+/);
+  });
+
+  it('cancel through cancelTask keeps the best model so far', async () => {
+    let cancelled = false;
+    const snapP = api.startTraining({ ...small, epochs: 300, patience: 0, fineTuneEpochs: 0, name: 'cancel me' });
+    const snap = await snapP;
+    const off = s.events.on('trainingEpoch', (e) => {
+      if (e.runId === snap.runId && e.globalEpoch === 2 && !cancelled) {
+        cancelled = true;
+        void api.cancelTask(snap.id);
+      }
+    });
+    const final = await s.tasks.wait(snap.id);
+    off();
+    expect(final.state).toBe('cancelled');
+    const run = await api.getRun(snap.runId);
+    expect(run.status).toBe('cancelled');
+    expect(run.hasModel).toBe(true);
+    expect(run.epochs.length).toBeLessThan(10);
+  });
+
+  it('explains what is missing instead of training', async () => {
+    await expect(api.startTraining({ task: 'binary', backbone: 'mobilenet_v1_1.0' })).rejects.toMatchObject({ name: 'ModelWeightsError' });
+    await expect(api.startTraining({ epochs: 0, fineTuneEpochs: 0 })).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(api.deleteRun(9999)).rejects.toMatchObject({ name: 'NotFoundError' });
+    const est = await api.estimateTraining({ inputSize: 224, fineTuneBlocks: 2, fineTuneEpochs: 5 });
+    expect(est.trainImages).toBeGreaterThanOrEqual(14);
+    expect(est.backboneMsPerImage).toBeGreaterThan(0);
+    expect(est.peakMemoryMB).toBeGreaterThan(100);
+  });
+});
