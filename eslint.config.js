@@ -4,7 +4,7 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 
 export default ts.config(
-  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', 'resources/models/', '.bench/'] },
+  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', 'resources/models/', '.bench/', 'scratch-tmp/'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

@@ -46,4 +46,3 @@ export async function main(argv: string[]): Promise<number> {
     await (services as Services | null)?.dispose();
   }
 }
-

@@ -148,6 +148,8 @@ test('run report: localisation scores, computed from the empty state', async ({ 
   const section = page.getByTestId('report-heatmap-scores');
   await expect(section.getByTestId('report-heatmap-empty')).toContainText('No heatmaps have been computed');
   await expect(section.getByTestId('report-heatmaps-link')).toHaveAttribute('href', '#/heatmaps');
+  await section.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/runs-heatmap-empty-en.png' });
   await section.getByTestId('report-heatmap-compute').click();
   const table = section.getByTestId('report-heatmap-table');
   await expect(table).toBeVisible({ timeout: 90_000 });

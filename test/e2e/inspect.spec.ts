@@ -143,6 +143,8 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
   ).toBeGreaterThan(0);
   // A photo given by path is not in the catalog: no heatmap, and the panel says why.
   await expect(page.getByTestId('inspect-heatmap-note')).toContainText('library images only');
+  await page.getByTestId('inspect-heatmap-note').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-note-en.png' });
   await page.screenshot({ path: 'test-results/screens/inspect-results-en.png', fullPage: true });
   await setLanguage(page, 'ja');
   await expect(page.getByTestId('inspect-results')).toContainText('予測クラス');
@@ -196,9 +198,11 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
   await expect(hm).toBeVisible({ timeout: 60_000 });
   expect(await hm.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
   await expect(page.getByTestId('inspect-heatmap')).toContainText('CAM for the predicted class');
-  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-en.png', fullPage: true });
+  await expect(page.getByText(/Added to the library/)).toBeHidden({ timeout: 10_000 });
+  await page.getByTestId('inspect-heatmap').getByTestId('heatmap-legend').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-en.png' });
   await setLanguage(page, 'ja');
   await expect(page.getByTestId('inspect-heatmap')).toContainText('予測クラス');
-  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-ja.png', fullPage: true });
+  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-ja.png' });
   await setLanguage(page, 'en');
 });

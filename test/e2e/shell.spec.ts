@@ -53,7 +53,6 @@ test('create, open and switch projects end to end', async ({ page }) => {
   await open.getByRole('textbox').fill(b);
   await open.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(page.getByTestId('project-name')).toHaveText('Line B');
-  
 });
 
 test('a service error shows its name and message in the UI', async ({ page }) => {

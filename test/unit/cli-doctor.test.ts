@@ -6,7 +6,11 @@ import { useTmp } from '../helpers/tmp.ts';
 
 const tmp = useTmp();
 const kensa = (args: string[], home: string) =>
-  spawnSync(process.execPath, [join(process.cwd(), 'bin/kensa.js'), ...args], { encoding: 'utf8', env: { ...process.env, KENSA_HOME: home }, timeout: 60_000 });
+  spawnSync(process.execPath, [join(process.cwd(), 'bin/kensa.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, KENSA_HOME: home },
+    timeout: 60_000,
+  });
 
 describe('kensa doctor', () => {
   it('reports the backend in use, each backend passed over with its reason, and the weights found', () => {

@@ -68,10 +68,7 @@ describe('project folders', () => {
     expect(child.stdout.trim()).toBe('ProjectLockedError');
     p.close();
     // A lock left by a process that no longer exists does not block.
-    writeFileSync(
-      join(dir, 'kensa.lock'),
-      JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: 'then' }),
-    );
+    writeFileSync(join(dir, 'kensa.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: 'then' }));
     const q = Project.open(dir);
     q.close();
   });

@@ -11,4 +11,15 @@ import { predictCommand } from './predict.ts';
 import { inspectCommand } from './inspect.ts';
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [doctorCommand, importCommand, labelsCommand, statsCommand, demoCommand, trainCommand, evalCommand, predictCommand, inspectCommand, heatmapsCommand];
+export const commands: CliCommand[] = [
+  doctorCommand,
+  importCommand,
+  labelsCommand,
+  statsCommand,
+  demoCommand,
+  trainCommand,
+  evalCommand,
+  predictCommand,
+  inspectCommand,
+  heatmapsCommand,
+];
