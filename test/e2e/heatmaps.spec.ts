@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { apiCall, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -13,29 +14,11 @@ let server: RunningServer;
 let runA = 0;
 let runB = 0;
 
-async function call<T>(op: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${server.origin}/api/${op}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
-    body: JSON.stringify(args),
-  });
-  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
-  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
-  return env.value;
-}
+const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
 
-async function waitTask(id: string): Promise<{ state: string }> {
-  for (;;) {
-    const t = (await call<{ id: string; state: string }[]>('listTasks')).find((x) => x.id === id);
-    if (t && !['queued', 'running'].includes(t.state)) return t;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitTask = (id: string): Promise<{ state: string }> => waitForTask(server, id);
 
-async function setLanguage(page: Page, lang: 'en' | 'ja'): Promise<void> {
-  await call('updateSettings', { language: lang });
-  await expect(page.locator('html')).toHaveAttribute('lang', lang);
-}
+const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLanguage(server, page, lang);
 
 async function shoot(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle');

@@ -2,6 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { apiCall, switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -11,16 +12,7 @@ import { startServer, type RunningServer } from '../helpers/server.ts';
 let server: RunningServer;
 let importRoot: string;
 
-async function call<T>(op: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${server.origin}/api/${op}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
-    body: JSON.stringify(args),
-  });
-  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
-  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
-  return env.value;
-}
+const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
 
 /** A small grey core-like picture (ring on noise) so every file has distinct bytes. */
 async function writeImage(file: string, seed: number, format: 'png' | 'jpeg'): Promise<void> {
@@ -60,10 +52,7 @@ test.afterAll(async () => {
 
 const cell = (page: Page, i: number) => page.locator(`[data-testid=library-grid] [data-index="${i}"]`);
 
-async function setLanguage(page: Page, lang: 'en' | 'ja'): Promise<void> {
-  await call('updateSettings', { language: lang });
-  await expect(page.locator('html')).toHaveAttribute('lang', lang);
-}
+const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLanguage(server, page, lang);
 
 test('import, keyboard and bulk labelling, a region, undo, and everything kept after reload', async ({ page }) => {
   page.on('pageerror', (e) => console.log('PAGEERROR', e.message));

@@ -2,6 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { apiCall, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -11,29 +12,11 @@ import { startServer, type RunningServer } from '../helpers/server.ts';
 const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
 let server: RunningServer;
 
-async function call<T>(op: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${server.origin}/api/${op}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
-    body: JSON.stringify(args),
-  });
-  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
-  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
-  return env.value;
-}
+const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
 
-async function waitTask(id: string): Promise<{ state: string }> {
-  for (;;) {
-    const t = (await call<{ id: string; state: string }[]>('listTasks')).find((x) => x.id === id);
-    if (t && !['queued', 'running'].includes(t.state)) return t;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitTask = (id: string): Promise<{ state: string }> => waitForTask(server, id);
 
-async function setLanguage(page: Page, lang: 'en' | 'ja'): Promise<void> {
-  await call('updateSettings', { language: lang });
-  await expect(page.locator('html')).toHaveAttribute('lang', lang);
-}
+const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLanguage(server, page, lang);
 
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);

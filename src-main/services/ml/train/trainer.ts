@@ -8,6 +8,7 @@
  * Backends: frozen parts run on the inference backend (wasm here), the trainable part on the training
  * backend (cpu here, or wasm once its gradient kernels are registered, or native TensorFlow).
  */
+import { EpochBook } from './epoch-book.ts';
 import * as tf from '@tensorflow/tfjs';
 import { CancelledError, ValidationError } from '../../../shared/errors.ts';
 import type { EpochMetrics, Evaluation, PhaseSummary, RunDurations, TrainConfig, TrainingPhase } from '../../../shared/training-types.ts';
@@ -399,10 +400,7 @@ export class Trainer {
       const valLabels = valItems.map((it) => this.inp.source.labelOf(it.sample));
       const rate = c.dropout;
       this.inp.onEvent({ kind: 'phase', phase: 'transfer', epochs });
-      let bestEpoch: number | null = null;
-      let sinceBest = 0;
-      let run = 0;
-      let stoppedEarly = false;
+      const book = new EpochBook(c.patience, valItems.length > 0);
       try {
         for (let e = 1; e <= epochs; e++) {
           const te0 = Date.now();
@@ -462,18 +460,8 @@ export class Trainer {
           const wouldImprove = !this.best || !Number.isFinite(this.best.loss) || (Number.isFinite(val.loss) && val.loss < this.best.loss);
           if (wouldImprove) syncHead();
           const improved = wouldImprove && this.checkpoint(val.loss, val.acc, null);
-          run = e;
-          if (improved) {
-            bestEpoch = e;
-            sinceBest = 0;
-          } else sinceBest++;
-          const metrics: EpochMetrics = {
-            loss: mean(losses),
-            accuracy: seen ? correct / seen : 0,
-            valLoss: valItems.length ? val.loss : null,
-            valAccuracy: valItems.length ? val.acc : null,
-            learningRate: c.learningRate,
-          };
+          const stop = book.record(e, improved);
+          const metrics = book.metrics(losses, correct, seen, val, c.learningRate);
           this.inp.onEvent({
             kind: 'epoch',
             phase: 'transfer',
@@ -486,10 +474,7 @@ export class Trainer {
             improved,
           });
           await yieldToEventLoop();
-          if (c.patience > 0 && valItems.length && sinceBest >= c.patience) {
-            stoppedEarly = true;
-            break;
-          }
+          if (stop) break;
         }
       } catch (err) {
         if (!(err instanceof CancelledError)) throw err;
@@ -502,11 +487,11 @@ export class Trainer {
       this.restoreBest(null);
       return {
         phase: 'transfer',
-        epochsRun: run,
+        epochsRun: book.run,
         epochsPlanned: epochs,
-        bestEpoch,
+        bestEpoch: book.bestEpoch,
         bestValLoss: this.best?.loss ?? null,
-        stoppedEarly,
+        stoppedEarly: book.stoppedEarly,
         durationMs: Date.now() - t0,
       };
     } finally {
@@ -536,10 +521,7 @@ export class Trainer {
     const random = hasRandomExtras(c.augmentation);
     const valItems: Item[] = this.inp.splits.val.map((s) => ({ sample: s, variant: 0 as const }));
     this.inp.onEvent({ kind: 'phase', phase: 'finetune', epochs });
-    let bestEpoch: number | null = null;
-    let sinceBest = 0;
-    let run = 0;
-    let stoppedEarly = false;
+    const book = new EpochBook(c.patience, valItems.length > 0);
     const inFeatShape = n > 0 ? featShape : [this.spec.featureChannels];
     const frozen = async (pixels: Uint8Array[]): Promise<tf.Tensor> => {
       await useBackend(this.inp.backends.inference);
@@ -579,18 +561,8 @@ export class Trainer {
         }
         const val = await this.validate(frozen, tail, valItems);
         const improved = this.checkpoint(val.loss, val.acc, tail);
-        run = e;
-        if (improved) {
-          bestEpoch = e;
-          sinceBest = 0;
-        } else sinceBest++;
-        const metrics: EpochMetrics = {
-          loss: mean(losses),
-          accuracy: seen ? correct / seen : 0,
-          valLoss: valItems.length ? val.loss : null,
-          valAccuracy: valItems.length ? val.acc : null,
-          learningRate: c.fineTuneLearningRate,
-        };
+        const stop = book.record(e, improved);
+        const metrics = book.metrics(losses, correct, seen, val, c.fineTuneLearningRate);
         this.inp.onEvent({
           kind: 'epoch',
           phase: 'finetune',
@@ -603,10 +575,7 @@ export class Trainer {
           improved,
         });
         await yieldToEventLoop();
-        if (c.patience > 0 && valItems.length && sinceBest >= c.patience) {
-          stoppedEarly = true;
-          break;
-        }
+        if (stop) break;
       }
       if (!valItems.length) this.checkpoint(NaN, NaN, tail);
     } catch (err) {
@@ -622,11 +591,11 @@ export class Trainer {
     }
     return {
       phase: 'finetune',
-      epochsRun: run,
+      epochsRun: book.run,
       epochsPlanned: epochs,
-      bestEpoch,
+      bestEpoch: book.bestEpoch,
       bestValLoss: this.best?.loss ?? null,
-      stoppedEarly,
+      stoppedEarly: book.stoppedEarly,
       durationMs: Date.now() - t0,
     };
   }
@@ -705,6 +674,3 @@ export async function predictSamples(
   return out;
 }
 
-function mean(a: number[]): number {
-  return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN;
-}

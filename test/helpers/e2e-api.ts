@@ -1,0 +1,29 @@
+import { expect, type Page } from '@playwright/test';
+import type { RunningServer } from './server.ts';
+
+/** Calls an API operation on a browser-mode server the way the UI does (token header, envelope). */
+export async function apiCall<T>(server: RunningServer, op: string, ...args: unknown[]): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${op}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-kensa-token': server.token },
+    body: JSON.stringify(args),
+  });
+  const env = (await res.json()) as { ok: boolean; value: T; error?: { name: string; message: string } };
+  if (!env.ok) throw new Error(`${op}: ${env.error?.name} ${env.error?.message}`);
+  return env.value;
+}
+
+/** Polls until a task has finished (succeeded, failed or cancelled). */
+export async function waitForTask(server: RunningServer, id: string): Promise<{ state: string }> {
+  for (;;) {
+    const t = (await apiCall<{ id: string; state: string }[]>(server, 'listTasks')).find((x) => x.id === id);
+    if (t && !['queued', 'running'].includes(t.state)) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Switches the UI language through the settings API and waits for the page to follow. */
+export async function switchLanguage(server: RunningServer, page: Page, lang: 'en' | 'ja'): Promise<void> {
+  await apiCall(server, 'updateSettings', { language: lang });
+  await expect(page.locator('html')).toHaveAttribute('lang', lang);
+}
