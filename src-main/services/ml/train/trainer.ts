@@ -673,4 +673,3 @@ export async function predictSamples(
   }
   return out;
 }
-
