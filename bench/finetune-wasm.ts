@@ -9,8 +9,11 @@
  * depthwise/pointwise blocks (BN in inference mode, gamma/beta trained) + GAP
  * + dense head, softmax cross-entropy. MobileNet v1 alpha 0.25 and 0.75 at
  * 224 px, N = 2 and 6, ImageNet weights from /work/shared/models when present.
- * The cpu backend (~10-40 s per image here) is timed on one step of
- * --cpu-images images (default 4) and scaled per image. Ends with one line of JSON holding every figure.
+ * The cpu backend (1-25 s per image here) is timed on one step of
+ * --cpu-images images (default 4) and scaled per image; a whole run takes
+ * ~4 minutes on 2 idle cores. A 1-image step from the same weights is run on
+ * both backends first and its losses compared. BENCH_ALPHAS=0.25 limits the
+ * models. Ends with one line of JSON holding every figure.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -72,6 +72,8 @@ export interface TrainConfig {
   useEmbeddingCache: boolean;
   /** Continue from a saved run: its model (backbone + head) is the starting point. */
   continueFromRunId: number | null;
+  /** Defect type keys (labels) that take part; left out = every labelled class. Other images are left out of all splits. */
+  labels?: string[];
 }
 
 export const DEFAULT_AUGMENTATION: AugmentationConfig = { mode: 'fixed', rotationDeg: 0, brightness: 0, contrast: 0, cropMinScale: 1 };

@@ -134,3 +134,65 @@ test('the wizard trains a model with live curves, and a second run can be cancel
   await page.screenshot({ path: 'test-results/screens/train-cancelled-ja.png', fullPage: true });
   await setLanguage(page, 'en');
 });
+
+test('a run can be paused and resumed, and labels unticked in the data step stay out of it', async ({ page }) => {
+  // A third label (NEU patches) that this run leaves out.
+  const extra = join(server.tmp, 'photos-extra', 'patch');
+  mkdirSync(extra, { recursive: true });
+  for (let i = 1; i <= 6; i++)
+    await sharp(join(NEU, 'patches', `patches_${i}.jpg`))
+      .resize(64, 64)
+      .jpeg()
+      .toFile(join(extra, `patches_${i}.jpg`));
+  const imp = await call<{ id: string }>('startImport', { paths: [join(server.tmp, 'photos-extra')], labels: { from: 'folders' } });
+  expect((await waitTask(imp.id)).state).toBe('succeeded');
+  const types = await call<{ key: string; nameEn: string }[]>('listDefectTypes');
+  const patch = types.find((x) => x.key.startsWith('patch'))!;
+
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Train' }).click();
+  await page.getByRole('radio', { name: /Per defect type/ }).check();
+  const choice = page.getByTestId('label-choice');
+  await expect(choice).toContainText('6 images');
+  await choice.getByRole('checkbox', { name: new RegExp(patch.nameEn) }).uncheck();
+  await expect(page.getByTestId('class-counts').locator('tbody tr')).toHaveCount(2);
+  await page.screenshot({ path: 'test-results/screens/train-labels-en.png', fullPage: true });
+
+  await page.getByTestId('step-model-tab').click();
+  await page.locator('input[name=inputSize]').fill('128');
+  await page.getByLabel('Transfer learning, then fine-tune the last N blocks').check();
+  await page.locator('input[name=fineTuneBlocks]').fill('13');
+  await page.getByTestId('step-training-tab').click();
+  await page.locator('input[name=epochs]').fill('1');
+  await page.locator('input[name=fineTuneEpochs]').fill('5');
+  await page.locator('select[name=batchSize]').selectOption('4');
+  await page.getByLabel('Stop when validation loss has not improved, and keep the best epoch').uncheck();
+  await page.locator('input[name=run-name]').fill('Paused run');
+  await page.getByTestId('start-training').click();
+  await expect(page.getByTestId('live-epoch')).toHaveText(/^[1-9]\d* \/ 6$/, { timeout: 60_000 });
+
+  // Paused: the badge shows and the epoch counter stands still; resumed, the run finishes.
+  await page.getByTestId('pause-training').click();
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'paused');
+  await expect(page.getByTestId('resume-training')).toBeVisible();
+  await page.waitForTimeout(1000); // the batch in flight (and its epoch's validation) may still end
+  const frozen = await page.getByTestId('live-epoch').textContent();
+  await page.waitForTimeout(1500);
+  await expect(page.getByTestId('live-epoch')).toHaveText(frozen!);
+  expect(frozen).not.toBe('6 / 6');
+  await page.screenshot({ path: 'test-results/screens/train-paused-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(page.getByTestId('live-state')).toHaveText('一時停止');
+  await expect(page.getByTestId('resume-training')).toHaveText('再開');
+  await page.screenshot({ path: 'test-results/screens/train-paused-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+  await page.getByTestId('resume-training').click();
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'succeeded', { timeout: 120_000 });
+  await expect(page.getByTestId('live-epoch')).toHaveText('6 / 6');
+
+  const runs = await call<{ id: number; name: string }[]>('listRuns');
+  const run = await call<{ classes: string[]; config: { labels?: string[] } }>('getRun', runs.find((r) => r.name === 'Paused run')!.id);
+  expect(run.classes).toHaveLength(2);
+  expect(run.classes).not.toContain(patch.key);
+  expect(run.config.labels).not.toContain(patch.key);
+});

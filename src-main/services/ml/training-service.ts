@@ -85,6 +85,12 @@ export function resolveConfig(input: TrainConfigInput): TrainConfig {
   ) {
     throw new ValidationError('The validation and test fractions must be positive and leave images for training.');
   }
+  if (c.labels !== undefined) {
+    if (!Array.isArray(c.labels) || !c.labels.every((l) => typeof l === 'string'))
+      throw new ValidationError('The labels to train on must be a list of defect type keys.');
+    c.labels = [...new Set(c.labels)];
+    if (!c.labels.length) throw new ValidationError('Choose at least two labels to train on.');
+  }
   if (!c.name) c.name = `${c.backbone} ${c.inputSize}px ${c.task}`;
   return c;
 }
@@ -110,8 +116,18 @@ interface Dataset {
 export function buildDataset(project: Project, config: TrainConfig): Dataset {
   const db = project.db;
   const types = listDefectTypes(db);
-  const samples = listDatasetSamples(db);
   const typeByKey = new Map(types.map((t) => [t.key, t]));
+  let samples = listDatasetSamples(db);
+  if (config.labels) {
+    // Only the chosen labels take part: images of the others are left out of every split.
+    const unknown = config.labels.filter((l) => !typeByKey.has(l));
+    if (unknown.length)
+      throw new ValidationError(`Unknown label(s): ${unknown.join(', ')}. Choose from: ${types.map((t) => t.key).join(', ')}.`);
+    const chosen = new Set(config.labels);
+    if (config.task === 'binary' && !config.labels.some((l) => typeByKey.get(l)!.isOk))
+      throw new ValidationError('OK-vs-defect training needs the OK label: tick OK and at least one defect type.');
+    samples = samples.filter((s) => chosen.has(s.label));
+  }
   let classInfo: ClassInfo[];
   let indexOf: (label: string) => number;
   if (config.task === 'binary') {
@@ -183,7 +199,8 @@ export class TrainingService {
       if (n) process.stderr.write(`Kensa: ${n} training run(s) interrupted by a previous stop were marked failed.\n`);
     });
     s.projects.onClose(() => {
-      for (const t of s.tasks.list()) if (t.kind === 'training' && (t.state === 'running' || t.state === 'queued')) s.tasks.cancel(t.id);
+      for (const t of s.tasks.list())
+        if (t.kind === 'training' && (t.state === 'running' || t.state === 'paused' || t.state === 'queued')) s.tasks.cancel(t.id);
     });
     s.onDispose(() => this.engine.dispose());
     // Once the engine runs, the backend report is the one it actually chose (not a separate probe).
@@ -267,6 +284,8 @@ export class TrainingService {
     }
     runs.markRunStarted(db, runId, null);
     emitRun('running');
+    // Pausable from the start: a pause while the engine starts is passed on when the job begins.
+    const offPausable = ctx.onPauseChange(() => undefined);
     ctx.update({ message: 'Starting the training engine…' });
     try {
       const { report } = await this.engine.ensureStarted();
@@ -289,6 +308,7 @@ export class TrainingService {
         },
         {
           signal: ctx.signal,
+          pause: ctx,
           onEvent: (e) => {
             if (!stillOpen()) return;
             switch (e.kind) {
@@ -396,6 +416,8 @@ export class TrainingService {
         runs.finishRun(db, runId, { status: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : serializeError(err) });
       emitRun(cancelled ? 'cancelled' : 'failed');
       throw err;
+    } finally {
+      offPausable();
     }
   }
 

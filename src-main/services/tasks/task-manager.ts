@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TaskSnapshot } from '../../shared/types.ts';
-import { CancelledError, NotFoundError, serializeError } from '../../shared/errors.ts';
+import { CancelledError, ConflictError, NotFoundError, ValidationError, serializeError } from '../../shared/errors.ts';
 import type { EventBus } from '../events.ts';
 
 /** What a long job sees: cancellation and progress reporting, nothing about transports. */
@@ -11,6 +11,13 @@ export interface TaskContext {
   update(patch: Pick<TaskSnapshot, 'epoch' | 'metrics' | 'message'>): void;
   /** Throws CancelledError once the user cancelled; call between batches / files. */
   throwIfCancelled(): void;
+  /** Whether the user paused the task (only tasks that registered {@link onPauseChange} can be paused). */
+  readonly paused: boolean;
+  /**
+   * Makes the task pausable: `fn(true)` when the user pauses it, `fn(false)` when they resume it. The task
+   * itself waits (e.g. between batches); cancelling still works while paused. Returns an unsubscribe.
+   */
+  onPauseChange(fn: (paused: boolean) => void): () => void;
 }
 
 export interface StartOptions {
@@ -24,6 +31,7 @@ interface Entry {
   done: Promise<TaskSnapshot>;
   lastEmit: number;
   rateWindow: { t: number; done: number }[];
+  pauseListeners: Set<(paused: boolean) => void>;
 }
 
 const EMIT_INTERVAL_MS = 100;
@@ -50,7 +58,7 @@ export class TaskManager {
       progress: { done: 0, total: null, rate: null, etaSeconds: null, unit: 'items' },
       createdAt: new Date().toISOString(),
     };
-    const entry: Entry = { snap, controller, done: Promise.resolve(snap), lastEmit: 0, rateWindow: [] };
+    const entry: Entry = { snap, controller, done: Promise.resolve(snap), lastEmit: 0, rateWindow: [], pauseListeners: new Set() };
     this.tasks.set(id, entry);
     this.prune();
 
@@ -80,6 +88,13 @@ export class TaskManager {
       },
       throwIfCancelled: () => {
         if (controller.signal.aborted) throw new CancelledError('Cancelled by the user');
+      },
+      get paused() {
+        return snap.state === 'paused';
+      },
+      onPauseChange: (fn) => {
+        entry.pauseListeners.add(fn);
+        return () => entry.pauseListeners.delete(fn);
       },
     };
 
@@ -131,6 +146,35 @@ export class TaskManager {
     if (e.snap.state === 'queued') this.finish(e, 'cancelled');
   }
 
+  /** Pauses a running task that supports it (it waits at its next step); ValidationError otherwise. */
+  pause(id: string): TaskSnapshot {
+    return this.setPaused(id, true);
+  }
+
+  /** Resumes a paused task. */
+  resume(id: string): TaskSnapshot {
+    return this.setPaused(id, false);
+  }
+
+  private setPaused(id: string, paused: boolean): TaskSnapshot {
+    const e = this.tasks.get(id);
+    if (!e) throw new NotFoundError(`No task ${id}`);
+    const { snap } = e;
+    if (snap.state === (paused ? 'paused' : 'running')) return structuredClone(snap);
+    if (!e.pauseListeners.size) throw new ValidationError(`"${snap.title}" cannot be paused; cancel it instead.`);
+    if (snap.state !== (paused ? 'running' : 'paused') || e.controller.signal.aborted)
+      throw new ConflictError(
+        `"${snap.title}" is ${e.controller.signal.aborted ? 'being cancelled' : snap.state}: only a running task can be paused, and only a paused one resumed.`,
+      );
+    snap.state = paused ? 'paused' : 'running';
+    // Paused time must not drag the rate down: the rate and time left are measured afresh after resuming.
+    e.rateWindow = [];
+    snap.progress = { ...snap.progress, rate: paused ? null : snap.progress.rate, etaSeconds: null };
+    for (const fn of e.pauseListeners) fn(paused);
+    this.emit(e, true);
+    return structuredClone(snap);
+  }
+
   /** Resolves with the final snapshot (succeeded, failed or cancelled). */
   async wait(id: string): Promise<TaskSnapshot> {
     const e = this.tasks.get(id);
@@ -140,11 +184,13 @@ export class TaskManager {
   }
 
   cancelAll(): void {
-    for (const e of this.tasks.values()) if (e.snap.state === 'running' || e.snap.state === 'queued') e.controller.abort();
+    for (const e of this.tasks.values())
+      if (e.snap.state === 'running' || e.snap.state === 'paused' || e.snap.state === 'queued') e.controller.abort();
   }
 
   private finish(entry: Entry, state: TaskSnapshot['state']): void {
     if (entry.snap.finishedAt) return;
+    entry.pauseListeners.clear();
     entry.snap.state = state;
     entry.snap.finishedAt = new Date().toISOString();
     entry.snap.progress = { ...entry.snap.progress, etaSeconds: null };

@@ -10,6 +10,9 @@ export interface AppApi {
 
   listTasks(): Promise<TaskSnapshot[]>;
   cancelTask(id: string): Promise<void>;
+  /** Pauses a running task that supports it (training: between batches); ValidationError for others. */
+  pauseTask(id: string): Promise<TaskSnapshot>;
+  resumeTask(id: string): Promise<TaskSnapshot>;
 
   createProject(dir: string, name?: string): Promise<ProjectInfo>;
   openProject(dir: string): Promise<ProjectInfo>;
@@ -34,6 +37,8 @@ export const appOperations = [
   'getBackendReport',
   'listTasks',
   'cancelTask',
+  'pauseTask',
+  'resumeTask',
   'createProject',
   'openProject',
   'closeProject',

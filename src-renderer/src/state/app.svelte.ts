@@ -124,7 +124,7 @@ class AppState {
     }, 4000);
   }
 
-  runningTasks = $derived(Object.values(this.tasks).filter((t) => t.state === 'running' || t.state === 'queued'));
+  runningTasks = $derived(Object.values(this.tasks).filter((t) => t.state === 'running' || t.state === 'queued' || t.state === 'paused'));
 }
 
 export const app = new AppState();

@@ -53,9 +53,17 @@ export const forkLauncher: EngineLauncher = (entryPath, opts) => {
   };
 };
 
+/** Where pause requests for a job come from (a TaskContext fits). */
+export interface PauseSource {
+  readonly paused: boolean;
+  onPauseChange(fn: (paused: boolean) => void): () => void;
+}
+
 export interface RunOptions<K extends EngineJobKind> {
   onEvent?: (e: JobEvent<K>) => void;
   signal?: AbortSignal;
+  /** Forwards pause / resume to the job (only jobs that wait on their pause gate react). */
+  pause?: PauseSource;
 }
 
 interface Pending {
@@ -213,7 +221,13 @@ export class EngineClient {
         proc.child.postMessage({ type: 'cancel', jobId } satisfies ToEngine);
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = () => opts.signal?.removeEventListener('abort', onAbort);
+      const offPause = opts.pause?.onPauseChange((paused) =>
+        proc.child.postMessage({ type: paused ? 'pause' : 'resume', jobId } satisfies ToEngine),
+      );
+      const cleanup = () => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        offPause?.();
+      };
       pending.resolve = (v) => {
         cleanup();
         (resolve as (v: unknown) => void)(v);
@@ -223,6 +237,7 @@ export class EngineClient {
         reject(e);
       };
       proc.child.postMessage({ type: 'start', jobId, kind, params } satisfies ToEngine);
+      if (opts.pause?.paused) proc.child.postMessage({ type: 'pause', jobId } satisfies ToEngine);
     });
   }
 

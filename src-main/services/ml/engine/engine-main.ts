@@ -10,6 +10,7 @@ import type { BackendReport } from '../../../shared/types.ts';
 import { probeBackends } from '../backend/detect.ts';
 import { initWasmForProbe } from '../backend/wasm-init.ts';
 import { tfBackendName } from '../model/tf-util.ts';
+import { PauseGate } from '../train/pause-gate.ts';
 import type { EngineContext } from './job.ts';
 import { engineJobs } from './jobs/index.ts';
 import type { FromEngine, ToEngine } from './protocol.ts';
@@ -30,7 +31,7 @@ function onMessage(fn: (msg: ToEngine) => void): void {
   else process.on('message', (m) => fn(m as ToEngine));
 }
 
-const running = new Map<string, AbortController>();
+const running = new Map<string, { controller: AbortController; pause: PauseGate }>();
 let report: BackendReport;
 let backends: { training: string; inference: string };
 const queue: ToEngine[] = [];
@@ -55,11 +56,15 @@ function handle(msg: ToEngine): void {
       process.exit(70);
       break;
     case 'shutdown':
-      for (const c of running.values()) c.abort();
+      for (const r of running.values()) r.controller.abort();
       setTimeout(() => process.exit(0), 50);
       break;
     case 'cancel':
-      running.get(msg.jobId)?.abort();
+      running.get(msg.jobId)?.controller.abort();
+      break;
+    case 'pause':
+    case 'resume':
+      running.get(msg.jobId)?.pause.set(msg.type === 'pause');
       break;
     case 'start':
       void runJob(msg);
@@ -70,9 +75,11 @@ function handle(msg: ToEngine): void {
 async function runJob(msg: Extract<ToEngine, { type: 'start' }>): Promise<void> {
   const job = engineJobs.find((j) => j.kind === msg.kind);
   const controller = new AbortController();
-  running.set(msg.jobId, controller);
+  const pause = new PauseGate();
+  running.set(msg.jobId, { controller, pause });
   const ctx: EngineContext = {
     signal: controller.signal,
+    pause,
     throwIfCancelled: () => {
       if (controller.signal.aborted) throw new CancelledError('Cancelled by the user');
     },

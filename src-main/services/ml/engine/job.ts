@@ -3,11 +3,14 @@
  * jobs/index.ts; its params, events and result are plain (structured-clone-able) data.
  */
 import type { BackendReport } from '../../../shared/types.ts';
+import type { PauseGate } from '../train/pause-gate.ts';
 
 export interface EngineContext {
   /** Aborted when the main side cancels the job. */
   readonly signal: AbortSignal;
   throwIfCancelled(): void;
+  /** Flipped by pause / resume messages; jobs that support pausing wait on it between steps. */
+  readonly pause: PauseGate;
   /** Sends a progress event to the main side. */
   emit(event: unknown): void;
   /** tfjs backend names chosen at start-up (e.g. training 'cpu', inference 'wasm'). */

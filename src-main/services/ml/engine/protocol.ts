@@ -11,6 +11,9 @@ import type { EngineJobKind, JobEvent, JobParams, JobResult } from './jobs/index
 export type ToEngine =
   | { type: 'start'; jobId: string; kind: EngineJobKind; params: unknown }
   | { type: 'cancel'; jobId: string }
+  /** Pause / resume a job that supports it (training waits between batches). */
+  | { type: 'pause'; jobId: string }
+  | { type: 'resume'; jobId: string }
   /** Test hook: the engine exits at once with code 70. */
   | { type: 'crash' }
   | { type: 'shutdown' };

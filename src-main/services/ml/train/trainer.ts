@@ -27,6 +27,7 @@ import { mergeWeightSets, modelArtifacts, pixelsToBatch, snapshotWeights, useBac
 import { assignWeightsByName, type WeightSet } from '../model/weights.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
 import { JsHead } from './js-head.ts';
+import { PauseGate } from './pause-gate.ts';
 import { evaluate, type ScoredSample } from './metrics.ts';
 import { createRng, shuffleInPlace, type Rng } from './rng.ts';
 
@@ -61,6 +62,8 @@ export interface TrainerInput {
   cacheDir: string | null;
   backends: { training: string; inference: string };
   signal: AbortSignal;
+  /** Pause switch: while paused the trainer waits between batches (time paused is left out of durations). */
+  pause?: PauseGate;
   onEvent(e: TrainerEvent): void;
 }
 
@@ -100,15 +103,22 @@ export class Trainer {
   private best: { loss: number; acc: number; weights: WeightSet } | null = null;
   private tailWeights: WeightSet | null = null;
   private cancelled = false;
+  private readonly gate: PauseGate;
 
   constructor(inp: TrainerInput) {
     this.inp = inp;
+    this.gate = inp.pause ?? new PauseGate();
     this.spec = parseBackbone(inp.config.backbone);
     this.size = inp.config.inputSize;
     this.rng = createRng(inp.config.seed);
     this.numClasses = inp.classes.length;
     if (this.numClasses < 2) throw new ValidationError('Training needs at least two classes with labelled images.');
     if (!inp.splits.train.length) throw new ValidationError('There are no training images.');
+  }
+
+  /** A clock that stops while the run is paused (for epoch and phase durations). */
+  private now(): number {
+    return Date.now() - this.gate.pausedMs;
   }
 
   private get aborted(): boolean {
@@ -121,7 +131,7 @@ export class Trainer {
   }
 
   async run(): Promise<TrainerOutput> {
-    const t0 = Date.now();
+    const t0 = this.now();
     const c = this.inp.config;
     const durations: RunDurations = { totalMs: 0, embeddingsMs: 0, transferMs: 0, fineTuneMs: 0, evaluationMs: 0 };
     const phases: PhaseSummary[] = [];
@@ -135,16 +145,16 @@ export class Trainer {
     try {
       // Phase 1: transfer learning (frozen backbone, head only).
       if (c.epochs > 0) {
-        const tp = Date.now();
+        const tp = this.now();
         const summary = await this.transferPhase(c.epochs, totalEpochs, durations);
-        durations.transferMs = Date.now() - tp - durations.embeddingsMs;
+        durations.transferMs = this.now() - tp - durations.embeddingsMs;
         phases.push(summary);
       }
       // Phase 2: fine-tuning of the last N blocks (N = 0: more head training at the lower rate).
       if (c.fineTuneEpochs > 0 && !this.cancelled) {
-        const tf0 = Date.now();
+        const tf0 = this.now();
         const summary = await this.fineTunePhase(fineTuneBlocks, c.fineTuneEpochs, totalEpochs);
-        durations.fineTuneMs = Date.now() - tf0;
+        durations.fineTuneMs = this.now() - tf0;
         phases.push(summary);
       }
     } catch (err) {
@@ -164,7 +174,7 @@ export class Trainer {
           optional: (n) => n.startsWith('head_'),
         });
         if (!this.cancelled) {
-          const te = Date.now();
+          const te = this.now();
           this.inp.onEvent({ kind: 'phase', phase: 'evaluation', epochs: 0 });
           const val = await this.evaluateSplit(full, 'val', this.inp.splits.val);
           if (val) {
@@ -173,7 +183,7 @@ export class Trainer {
           }
           const test = await this.evaluateSplit(full, 'test', this.inp.splits.test, threshold ?? undefined);
           if (test) evaluations.push(test);
-          durations.evaluationMs = Date.now() - te;
+          durations.evaluationMs = this.now() - te;
         }
         model = await modelArtifacts(full);
       } finally {
@@ -182,7 +192,7 @@ export class Trainer {
     }
     this.head?.dispose();
     this.head = null;
-    durations.totalMs = Date.now() - t0;
+    durations.totalMs = this.now() - t0;
     return {
       status: this.cancelled ? 'cancelled' : 'completed',
       phases,
@@ -281,6 +291,7 @@ export class Trainer {
     const todoItems = todo.map((i) => items[i]!);
     let k = 0;
     for await (const b of this.batches(todoItems, EMBED_BATCH, null)) {
+      if (this.gate.paused) await this.gate.wait(this.inp.signal);
       if (this.aborted) throw new CancelledError('Cancelled by the user');
       await useBackend(this.inp.backends.inference);
       const feats = tf.tidy(
@@ -360,7 +371,7 @@ export class Trainer {
 
   private async transferPhase(epochs: number, totalEpochs: number, durations: RunDurations): Promise<PhaseSummary> {
     const c = this.inp.config;
-    const t0 = Date.now();
+    const t0 = this.now();
     const random = hasRandomExtras(c.augmentation);
     await useBackend(this.inp.backends.inference);
     const embedModel = buildSegment(this.spec, 0, this.spec.blocks, [this.size, this.size, 3], { gap: true, name: 'embedder' });
@@ -374,7 +385,7 @@ export class Trainer {
     const C = this.spec.featureChannels;
     try {
       // Embeddings of every (train image, variant) and of validation originals, computed once.
-      const te = Date.now();
+      const te = this.now();
       const variants = variantsFor(c.augmentation.mode);
       const trainItems: Item[] = random ? [] : this.inp.splits.train.flatMap((s) => variants.map((v) => ({ sample: s, variant: v })));
       const valItems: Item[] = this.inp.splits.val.map((s) => ({ sample: s, variant: 0 as const }));
@@ -382,7 +393,7 @@ export class Trainer {
       const progress = { done: 0, total: trainItems.length + valItems.length };
       const trainEmb = await this.embed(embedModel, trainItems, cache, progress);
       const valEmb = await this.embed(embedModel, valItems, cache, progress);
-      durations.embeddingsMs = Date.now() - te;
+      durations.embeddingsMs = this.now() - te;
       const index = new Map<string, number>();
       trainItems.forEach((it, i) => index.set(`${it.sample}:${it.variant}`, i));
 
@@ -403,7 +414,7 @@ export class Trainer {
       const book = new EpochBook(c.patience, valItems.length > 0);
       try {
         for (let e = 1; e <= epochs; e++) {
-          const te0 = Date.now();
+          const te0 = this.now();
           const erng = this.rng.fork(1000 + e);
           const items = this.epochItems(erng);
           const dropRng = erng.fork(1);
@@ -433,6 +444,7 @@ export class Trainer {
           if (!random) {
             const buf = new Float32Array(c.batchSize * C);
             for (let b = 0; b < batches; b++) {
+              if (this.gate.paused) await this.gate.wait(this.inp.signal);
               if (this.aborted) throw new CancelledError('Cancelled by the user');
               const part = items.slice(b * c.batchSize, (b + 1) * c.batchSize);
               part.forEach((it, j) => {
@@ -446,6 +458,7 @@ export class Trainer {
             // Random extras: embeddings change every epoch, so the backbone runs on each batch.
             let b = 0;
             for await (const batch of this.batches(items, c.batchSize, erng.fork(2))) {
+              if (this.gate.paused) await this.gate.wait(this.inp.signal);
               if (this.aborted) throw new CancelledError('Cancelled by the user');
               await useBackend(this.inp.backends.inference);
               const feats = tf.tidy(
@@ -469,7 +482,7 @@ export class Trainer {
             globalEpoch: this.globalEpoch,
             totalEpochs,
             metrics,
-            durationMs: Date.now() - te0,
+            durationMs: this.now() - te0,
             batchLosses: losses,
             improved,
           });
@@ -492,7 +505,7 @@ export class Trainer {
         bestEpoch: book.bestEpoch,
         bestValLoss: this.best?.loss ?? null,
         stoppedEarly: book.stoppedEarly,
-        durationMs: Date.now() - t0,
+        durationMs: this.now() - t0,
       };
     } finally {
       embedModel.dispose();
@@ -503,7 +516,7 @@ export class Trainer {
 
   private async fineTunePhase(n: number, epochs: number, totalEpochs: number): Promise<PhaseSummary> {
     const c = this.inp.config;
-    const t0 = Date.now();
+    const t0 = this.now();
     const cut = this.spec.blocks - n; // prefix = blocks 0..cut (frozen), tail = cut+1..blocks (trained)
     const start = this.best ? mergeWeightSets('ft-start', this.startWeights(), this.best.weights) : this.startWeights();
     await useBackend(this.inp.backends.inference);
@@ -538,7 +551,7 @@ export class Trainer {
         this.best = { ...this.best, loss: v0.loss, acc: v0.acc };
       }
       for (let e = 1; e <= epochs; e++) {
-        const te0 = Date.now();
+        const te0 = this.now();
         const erng = this.rng.fork(5000 + e);
         const items = this.epochItems(erng);
         const dropRng = erng.fork(1);
@@ -549,6 +562,7 @@ export class Trainer {
         const batches = Math.ceil(items.length / c.batchSize);
         let b = 0;
         for await (const batch of this.batches(items, c.batchSize, random ? erng.fork(2) : null)) {
+          if (this.gate.paused) await this.gate.wait(this.inp.signal);
           if (this.aborted) throw new CancelledError('Cancelled by the user');
           const input = await frozen(batch.pixels);
           const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
@@ -570,7 +584,7 @@ export class Trainer {
           globalEpoch: this.globalEpoch,
           totalEpochs,
           metrics,
-          durationMs: Date.now() - te0,
+          durationMs: this.now() - te0,
           batchLosses: losses,
           improved,
         });
@@ -596,7 +610,7 @@ export class Trainer {
       bestEpoch: book.bestEpoch,
       bestValLoss: this.best?.loss ?? null,
       stoppedEarly: book.stoppedEarly,
-      durationMs: Date.now() - t0,
+      durationMs: this.now() - t0,
     };
   }
 

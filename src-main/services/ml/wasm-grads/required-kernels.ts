@@ -2,9 +2,9 @@
  * Kernels a MobileNet v1/v2 fine-tuning step needs on its backend: forward
  * (conv, depthwise, BN in inference mode, ReLU6 as Relu + ClipByValue or
  * Relu6, ZeroPadding2D, residual Add, GAP, dropout, dense + softmax), backward,
- * categorical cross-entropy and Adam. Collected by profiling such steps on
- * the cpu backend (test/unit/wasm-grads.test.ts re-checks that this list still
- * covers them), plus the wasm kernels this module's gradient kernels call.
+ * categorical cross-entropy and Adam, as profiled from such steps, plus the
+ * wasm kernels this module's kernels call. test/unit/wasm-grads.test.ts
+ * profiles a step on wasm and checks that this list still covers it.
  */
 export const MOBILENET_TRAINING_KERNELS: readonly string[] = [
   '_FusedMatMul',

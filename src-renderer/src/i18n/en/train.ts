@@ -47,6 +47,12 @@ export const train = {
   'train.data.sum': 'All classes',
   'train.data.randomApprox': 'Counts for a random split are approximate until the run draws it.',
   'train.data.labelsNote': 'Every labelled image of these classes is used; unlabelled images are left out.',
+  'train.data.labels': 'Labels used for training',
+  'train.data.labelsHintBinary':
+    'Untick a defect type to leave its images out of this run (training, validation and test). OK and at least one defect type are needed.',
+  'train.data.labelsHintMulti':
+    'Untick a label to leave its images out of this run (training, validation and test). At least two labels are needed.',
+  'train.data.labelCount': '{count} images',
   'train.warn.fewTrain': '“{cls}” has only {count} training images: aim for at least 10 (better 50+).',
   'train.warn.fewVal': '“{cls}” has only {count} validation images: its validation accuracy will be noisy.',
   'train.warn.unlabelled': '{count} images are unlabelled and will not be used.',
@@ -169,6 +175,10 @@ export const train = {
   'train.live.overfitBody':
     'Validation loss has been rising for several epochs while training loss keeps falling. The best model so far (epoch {epoch}) is kept; early stopping, more images or stronger augmentation help.',
   'train.live.queue': 'Queued runs',
+  'train.live.pause': 'Pause',
+  'train.live.resume': 'Resume',
+  'train.live.pauseHint': 'Pauses after the current batch; the training so far is kept.',
+  'train.live.pausedNote': 'Paused. Training carries on from where it stopped when you resume; time paused does not count in epoch times.',
   'train.state.queued': 'Queued',
   'train.state.running': 'Running',
   'train.state.paused': 'Paused',

@@ -48,6 +48,12 @@ export const train: Record<keyof typeof en, string> = {
   'train.data.sum': '全クラス',
   'train.data.randomApprox': 'ランダム分割の枚数は、学習開始時に確定するまでの概算です。',
   'train.data.labelsNote': 'これらのクラスのラベル付き画像をすべて使います。ラベルなしの画像は使いません。',
+  'train.data.labels': '学習に使うラベル',
+  'train.data.labelsHintBinary':
+    'チェックを外した不良種別の画像は、この学習（学習・検証・テストのすべて）から除外します。良品（OK）と1つ以上の不良種別が必要です。',
+  'train.data.labelsHintMulti':
+    'チェックを外したラベルの画像は、この学習（学習・検証・テストのすべて）から除外します。2つ以上のラベルが必要です。',
+  'train.data.labelCount': '{count} 枚',
   'train.warn.fewTrain': '「{cls}」の学習用画像が {count} 枚しかありません。最低10枚（できれば50枚以上）を目安にしてください。',
   'train.warn.fewVal': '「{cls}」の検証用画像が {count} 枚しかありません。検証精度のばらつきが大きくなります。',
   'train.warn.unlabelled': 'ラベルなしの画像が {count} 枚あり、学習には使われません。',
@@ -170,6 +176,10 @@ export const train: Record<keyof typeof en, string> = {
   'train.live.overfitBody':
     '学習損失は下がり続けていますが、検証損失が数エポック続けて上がっています。これまでの最良モデル（エポック {epoch}）は保持されます。早期終了、画像の追加、データ拡張の強化が有効です。',
   'train.live.queue': '待機中の学習',
+  'train.live.pause': '一時停止',
+  'train.live.resume': '再開',
+  'train.live.pauseHint': '現在のバッチが終わったところで一時停止します。途中までの学習結果は保持されます。',
+  'train.live.pausedNote': '一時停止中です。再開すると続きから学習します。停止中の時間はエポックの所要時間に含まれません。',
   'train.state.queued': '待機中',
   'train.state.running': '実行中',
   'train.state.paused': '一時停止',

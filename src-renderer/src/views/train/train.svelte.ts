@@ -31,6 +31,15 @@ export interface ClassRow {
   total: number;
 }
 
+/** A label (defect type) with images, as offered in the data step's label choice. */
+export interface LabelChoice {
+  key: string;
+  name: string;
+  isOk: boolean;
+  total: number;
+  included: boolean;
+}
+
 export type DataWarning =
   | { kind: 'fewImages'; cls: string; count: number; split: 'train' | 'val' }
   | { kind: 'unlabelled'; count: number }
@@ -60,6 +69,8 @@ export class TrainWizard {
   estimating = $state(false);
   loading = $state(false);
   starting = $state(false);
+  /** Labels the user unticked in the data step (empty: every labelled class trains, the default). */
+  excluded = $state<string[]>([]);
   private estimateSeq = 0;
 
   async load(): Promise<void> {
@@ -86,6 +97,26 @@ export class TrainWizard {
     this.stats = null;
     this.runs = [];
     this.estimate = null;
+    this.excluded = [];
+  }
+
+  /** Labels with images, each ticked unless the user left it out. */
+  labelChoices(lang: 'en' | 'ja'): LabelChoice[] {
+    const okKeys = this.types.filter((t) => t.isOk).map((t) => t.key);
+    return (this.stats?.perLabel ?? [])
+      .filter((p) => p.total > 0)
+      .map((p) => ({
+        key: p.key,
+        name: lang === 'ja' ? p.nameJa || p.nameEn : p.nameEn,
+        isOk: okKeys.includes(p.key),
+        total: p.total,
+        included: !this.excluded.includes(p.key),
+      }));
+  }
+
+  setIncluded(key: string, included: boolean): void {
+    const others = this.excluded.filter((k) => k !== key);
+    this.excluded = included ? others : [...others, key];
   }
 
   /** Rows per class for the chosen task (binary: OK vs every defect type together). */
@@ -93,15 +124,17 @@ export class TrainWizard {
     const s = this.stats;
     if (!s) return [];
     const okKeys = this.types.filter((t) => t.isOk).map((t) => t.key);
-    const rows = s.perLabel.map((p) => ({
-      key: p.key,
-      name: lang === 'ja' ? p.nameJa || p.nameEn : p.nameEn,
-      isOk: okKeys.includes(p.key),
-      train: p.train,
-      val: p.val,
-      test: p.test,
-      total: p.total,
-    }));
+    const rows = s.perLabel
+      .filter((p) => !this.excluded.includes(p.key))
+      .map((p) => ({
+        key: p.key,
+        name: lang === 'ja' ? p.nameJa || p.nameEn : p.nameEn,
+        isOk: okKeys.includes(p.key),
+        train: p.train,
+        val: p.val,
+        test: p.test,
+        total: p.total,
+      }));
     const split = this.config.split;
     const apply = (r: ClassRow): ClassRow => {
       if (split.mode !== 'random') return r;
@@ -216,6 +249,9 @@ export class TrainWizard {
       c.fineTuneEpochs = Math.max(1, c.fineTuneEpochs);
     }
     if (!c.name.trim()) c.name = defaultRunName(c, this.mode);
+    const chosen = this.labelChoices('en').filter((l) => l.included);
+    if (this.excluded.length && chosen.length) c.labels = chosen.map((l) => l.key);
+    else delete c.labels;
     return c;
   }
 
@@ -289,7 +325,8 @@ class LiveTraining {
   best = $derived(bestEpoch(this.x, this.valLoss));
   overfit = $derived(overfitting(this.loss, this.valLoss));
   task = $derived(this.taskId ? (app.tasks[this.taskId] ?? null) : null);
-  active = $derived(this.task ? this.task.state === 'running' || this.task.state === 'queued' : false);
+  active = $derived(this.task ? ['running', 'paused', 'queued'].includes(this.task.state) : false);
+  paused = $derived(this.task?.state === 'paused');
 
   /** Subscribes once (idempotent). */
   init(): void {
@@ -418,6 +455,17 @@ class LiveTraining {
         }
       }
     })();
+  }
+
+  async pause(): Promise<void> {
+    if (this.taskId) await app.guard(() => api.pauseTask(this.taskId!));
+  }
+
+  async resume(): Promise<void> {
+    // Speed and time left are measured afresh: the pause must not count as slow training.
+    this.rateWindow = [];
+    this.batchRate = null;
+    if (this.taskId) await app.guard(() => api.resumeTask(this.taskId!));
   }
 
   async cancel(): Promise<void> {

@@ -46,6 +46,7 @@ export const trainJob = defineJob<TrainJobParams, TrainJobEvent, TrainJobResult>
       cacheDir: p.cacheDir,
       backends: ctx.backends,
       signal: ctx.signal,
+      pause: ctx.pause,
       onEvent(e) {
         if (e.kind === 'batch') {
           // Test hook: die mid-epoch like a native crash would (no clean-up, no reply).
