@@ -1,41 +1,14 @@
 /**
- * Brush masks in the renderer: rasterising a stroke, run-length coding (the contract of `Region.rle`:
- * row-major over the w*h box, alternating 0/1 runs starting with a 0-run) and drawing masks.
+ * Brush masks in the renderer: rasterising a stroke, resampling and drawing masks. Run-length coding
+ * (the contract of `Region.rle`) is shared with the catalog: src-main/shared/rle.ts.
  */
+export { decodeRle, encodeRle } from '../../../../src-main/shared/rle.ts';
 
 export interface Box {
   x: number;
   y: number;
   w: number;
   h: number;
-}
-
-export function encodeRle(bitmap: Uint8Array): number[] {
-  const runs: number[] = [];
-  let cur = 0;
-  let n = 0;
-  for (let i = 0; i < bitmap.length; i++) {
-    const v = bitmap[i] ? 1 : 0;
-    if (v === cur) n++;
-    else {
-      runs.push(n);
-      cur = v;
-      n = 1;
-    }
-  }
-  runs.push(n);
-  return runs;
-}
-
-export function decodeRle(runs: readonly number[], w: number, h: number): Uint8Array {
-  const out = new Uint8Array(w * h);
-  let pos = 0;
-  for (let i = 0; i < runs.length && pos < out.length; i++) {
-    const n = Math.min(runs[i]!, out.length - pos);
-    if (i % 2 === 1) out.fill(1, pos, pos + n);
-    pos += n;
-  }
-  return out;
 }
 
 /**
