@@ -47,6 +47,7 @@ export class Services {
   private backendReport: Promise<BackendReport> | null = null;
   private disposers: (() => void | Promise<void>)[] = [];
   private mediaResolvers = new Map<MediaKind, MediaResolver>();
+  private liveBackendReport: (() => BackendReport | null) | null = null;
 
   constructor(opts: ServicesOptions) {
     mkdirSync(opts.configDir, { recursive: true });
@@ -68,6 +69,8 @@ export class Services {
    * put the catalog at the mercy of a crash in it.
    */
   getBackendReport(refresh = false): Promise<BackendReport> {
+    const live = this.liveBackendReport?.();
+    if (live && !refresh) return Promise.resolve(live);
     if (!this.backendReport || refresh) {
       this.backendReport = probeBackendsInChild().then((r) => {
         this.events.emit('backend', r);
@@ -78,6 +81,14 @@ export class Services {
       });
     }
     return this.backendReport;
+  }
+
+  /**
+   * Once the ML engine runs, the backend it actually chose is the truth; before that (or on refresh)
+   * a separate probe answers. The training service registers the engine's report here.
+   */
+  useLiveBackendReport(source: () => BackendReport | null): void {
+    this.liveBackendReport = source;
   }
 
   /** Domain modules register how their media ids map to files (thumbnails, images, heatmaps). */

@@ -19,7 +19,7 @@ import {
   type TrainConfigInput,
   type TrainingEstimate,
 } from '../../shared/training-types.ts';
-import type { BackendName, BackendReport, TaskSnapshot } from '../../shared/types.ts';
+import type { BackendName, TaskSnapshot } from '../../shared/types.ts';
 import { listDatasetSamples, listDefectTypes } from '../catalog/dataset.ts';
 import * as runs from '../db/repos/runs.ts';
 import { builtInWeightsDirs } from '../paths.ts';
@@ -203,12 +203,7 @@ export class TrainingService {
         if (t.kind === 'training' && (t.state === 'running' || t.state === 'paused' || t.state === 'queued')) s.tasks.cancel(t.id);
     });
     s.onDispose(() => this.engine.dispose());
-    // Once the engine runs, the backend report is the one it actually chose (not a separate probe).
-    const probe = s.getBackendReport.bind(s);
-    s.getBackendReport = (refresh = false): Promise<BackendReport> => {
-      const r = this.engine.report;
-      return r && !refresh ? Promise.resolve(r) : probe(refresh);
-    };
+    s.useLiveBackendReport(() => this.engine.report);
   }
 
   private weightsDirs(): string[] {
