@@ -13,6 +13,20 @@ export interface HeatmapParams {
   sigma?: number;
 }
 
+/** A backbone layer Grad-CAM can run at (a block output), at the run's input size. */
+export interface HeatmapLayer {
+  name: string;
+  /** Backbone block (1 = first block after the stem). */
+  block: number;
+  /** Input pixels per map cell (2, 4, … 32). */
+  stride: number;
+  /** Map side in cells at the run's input size. */
+  resolution: number;
+  channels: number;
+  /** The layer Grad-CAM uses when none is given (the last conv features). */
+  isDefault: boolean;
+}
+
 export interface HeatmapRequest {
   runId: number;
   /** Images to map (default: every image of the run's dataset in `splits`). */

@@ -97,6 +97,28 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   await view.getByTestId('hm-compute').click();
   await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
 
+  // Grad-CAM at an earlier layer: its own maps, cached apart from the default layer's.
+  const layers = await call<{ name: string; isDefault: boolean }[]>('listHeatmapLayers', runA);
+  const finer = layers[layers.length - 3]!.name;
+  await expect(view.getByTestId('hm-layer')).toHaveValue(layers.find((l) => l.isDefault)!.name);
+  await expect(view.getByTestId('hm-layer-hint')).toBeVisible();
+  await view.getByTestId('hm-layer').selectOption(finer);
+  await view.getByTestId('hm-compute').click();
+  await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
+  const srcs = await view.getByTestId('heatmap-img').evaluateAll((els) => els.map((e) => decodeURIComponent(e.getAttribute('src') ?? '')));
+  expect(srcs.filter((u) => u.includes(`:gradcam:`) && u.includes(`:l-${finer}`))).toHaveLength(8);
+  const page1 = await call<{ items: { maps: { method: string; mediaId: string }[] }[] }>('listHeatmapGallery', {
+    runId: runA,
+    split: 'all',
+    limit: 100,
+    methods: ['gradcam'],
+    classKey: 'label',
+    params: { layer: finer },
+  });
+  expect(page1.items.flatMap((i) => i.maps).filter((m) => m.mediaId.endsWith(`:l-${finer}`))).toHaveLength(8);
+  await shoot(page, 'layer');
+  await view.getByTestId('hm-layer').selectOption(layers.find((l) => l.isDefault)!.name);
+
   // Another class's map (computed on demand by the media request).
   await view.getByTestId('hm-class').selectOption({ index: 2 });
   await view.getByTestId('hm-compute').click();

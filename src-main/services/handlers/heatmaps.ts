@@ -1,5 +1,7 @@
 import type { HeatmapsApi } from '../../shared/api/heatmaps.ts';
 import { ValidationError } from '../../shared/errors.ts';
+import * as runs from '../db/repos/runs.ts';
+import { heatmapLayers } from '../heatmaps/layers.ts';
 import { heatmapService } from '../heatmaps/service.ts';
 import type { Services } from '../services.ts';
 
@@ -29,6 +31,10 @@ export function heatmapsHandlers(s: Services): HeatmapsApi {
     exportContactSheet(query, file, opts) {
       if (!query) throw new ValidationError('A contact sheet needs a gallery query.');
       return h.exportContactSheet({ ...query, runId: runIdArg(query.runId) }, String(file ?? ''), opts ?? {});
+    },
+    async listHeatmapLayers(runId) {
+      const r = runs.getRunDetail(s.projects.require().db, runIdArg(runId));
+      return heatmapLayers(r.backbone, r.inputSize);
     },
     async clearHeatmapCache(runId) {
       h.clear(runIdArg(runId));

@@ -1,5 +1,13 @@
 /** Heatmaps operations: per-defect class activation / gradient maps of a run's images, scores, exports. */
-import type { GalleryPage, GalleryQuery, HeatmapExportOptions, HeatmapMethod, HeatmapRequest, ScoreTable } from '../heatmap-types.ts';
+import type {
+  GalleryPage,
+  GalleryQuery,
+  HeatmapExportOptions,
+  HeatmapLayer,
+  HeatmapMethod,
+  HeatmapRequest,
+  ScoreTable,
+} from '../heatmap-types.ts';
 import type { TaskSnapshot } from '../types.ts';
 
 export interface HeatmapsApi {
@@ -16,6 +24,8 @@ export interface HeatmapsApi {
   exportHeatmapPng(mediaId: string, file: string, opts?: HeatmapExportOptions): Promise<{ path: string }>;
   /** Writes a contact sheet (PNG) of a gallery page: original + the query's maps per image, with a legend. */
   exportContactSheet(query: GalleryQuery, file: string, opts?: HeatmapExportOptions): Promise<{ path: string; images: number }>;
+  /** Layers Grad-CAM can run at for a run's backbone (block outputs, first to last; the default is flagged). */
+  listHeatmapLayers(runId: number): Promise<HeatmapLayer[]>;
   /** Deletes a run's cached heatmaps and scores. */
   clearHeatmapCache(runId: number): Promise<void>;
 }
@@ -26,6 +36,7 @@ export const heatmapsOperations = [
   'getHeatmapScores',
   'exportHeatmapPng',
   'exportContactSheet',
+  'listHeatmapLayers',
   'clearHeatmapCache',
 ] as const satisfies readonly (keyof HeatmapsApi)[];
 

@@ -69,4 +69,8 @@ export const heatmaps = {
   'heatmaps.runLabel': 'Run {id}: {name}',
   'heatmaps.compareHint': 'Same images under both models (left: {a}, right: {b}).',
   'heatmaps.probabilities': 'Class probabilities',
+  'heatmaps.layer': 'Grad-CAM layer',
+  'heatmaps.layerOption': 'Block {block} · {name} · {side}×{side}',
+  'heatmaps.layerDefault': '{label} (default)',
+  'heatmaps.layerHint': 'Earlier layers give finer maps but are less specific to the class.',
 } as const;

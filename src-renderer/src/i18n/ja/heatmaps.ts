@@ -70,4 +70,8 @@ export const heatmaps: Record<keyof typeof en, string> = {
   'heatmaps.runLabel': '実行 {id}：{name}',
   'heatmaps.compareHint': '同じ画像を 2 つのモデルで比較（左：{a}、右：{b}）。',
   'heatmaps.probabilities': 'クラス別確率',
+  'heatmaps.layer': 'Grad-CAM の層',
+  'heatmaps.layerOption': 'ブロック {block} · {name} · {side}×{side}',
+  'heatmaps.layerDefault': '{label}（既定）',
+  'heatmaps.layerHint': '浅い層ほどマップは細かくなりますが、クラスの識別性は低くなります。',
 };

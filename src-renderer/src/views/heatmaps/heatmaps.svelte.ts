@@ -4,7 +4,9 @@ import type {
   GalleryItem,
   GalleryPage,
   GalleryQuery,
+  HeatmapLayer,
   HeatmapMethod,
+  HeatmapParams,
   HeatmapSplit,
   ScoreTable,
 } from '../../../../src-main/shared/heatmap-types.ts';
@@ -23,6 +25,10 @@ class HeatmapsState {
   methodA = $state<HeatmapMethod>('cam');
   methodB = $state<HeatmapMethod>('smoothgrad');
   classKey = $state<string>('label');
+  /** Grad-CAM layers of the run's backbone and the chosen one ('': the service's default). */
+  layers = $state.raw<HeatmapLayer[]>([]);
+  layer = $state<string>('');
+  private layersRunId: number | null = null;
   colormap = $state<ColormapName>('turbo');
   opacity = $state(0.5);
   type = $state<string>('');
@@ -78,6 +84,34 @@ class HeatmapsState {
     }
   }
 
+  /** Either shown map uses Grad-CAM (the layer choice matters). */
+  get usesGradCam(): boolean {
+    return this.methodA === 'gradcam' || (this.compareRunId === null && this.methodB === 'gradcam');
+  }
+
+  /** Map parameters for `runId`: the chosen Grad-CAM layer unless it is the default (cached as such) or not in that run. */
+  params(runId: number): HeatmapParams | undefined {
+    const l = this.layers.find((x) => x.name === this.layer);
+    if (!l || l.isDefault) return undefined;
+    const backbone = (id: number | null) => this.runs.find((r) => r.id === id)?.backbone;
+    return runId === this.runId || backbone(runId) === backbone(this.runId) ? { layer: l.name } : undefined;
+  }
+
+  /** Parameters key of a method's maps (as the score rows carry it). */
+  paramsKey(m: HeatmapMethod): string {
+    if (m === 'smoothgrad') return 'n50-s0.1';
+    const layer = this.runId === null ? undefined : this.params(this.runId)?.layer;
+    return m === 'gradcam' && layer ? `l-${layer}` : 'd';
+  }
+
+  async loadLayers(runId: number): Promise<void> {
+    const layers = await app.guard(() => api.listHeatmapLayers(runId));
+    if (runId !== this.runId) return;
+    this.layersRunId = runId;
+    this.layers = layers ?? [];
+    if (!this.layers.some((l) => l.name === this.layer)) this.layer = this.layers.find((l) => l.isDefault)?.name ?? '';
+  }
+
   query(runId: number, forCompare = false): GalleryQuery {
     const q: GalleryQuery = {
       runId,
@@ -87,6 +121,8 @@ class HeatmapsState {
       offset: forCompare ? 0 : this.offset,
       limit: forCompare ? 500 : PAGE_SIZE,
     };
+    const params = this.params(runId);
+    if (params) q.params = params;
     if (this.type) q.trueLabel = this.type;
     if (!forCompare) {
       if (this.predicted) q.predictedLabel = this.predicted;
@@ -104,6 +140,7 @@ class HeatmapsState {
     }
     this.loading = true;
     try {
+      if (this.layersRunId !== runId) await this.loadLayers(runId);
       const page = await app.guard(() => api.listHeatmapGallery(this.query(runId)));
       if (page && runId === this.runId) this.page = page;
       const scores = await app.guard(() => api.getHeatmapScores(runId, { split: this.split }));
@@ -132,11 +169,15 @@ class HeatmapsState {
       ...(this.type ? { labels: [this.type] } : {}),
     } as const;
     const ids: string[] = [];
-    const a = await app.guard(() => api.computeHeatmaps({ runId, methods: [...new Set([this.methodA, this.methodB])], ...base }));
+    const pa = this.params(runId);
+    const a = await app.guard(() =>
+      api.computeHeatmaps({ runId, methods: [...new Set([this.methodA, this.methodB])], ...base, ...(pa ? { params: pa } : {}) }),
+    );
     if (a) ids.push(a.id);
     const cmp = this.compareRunId;
     if (cmp !== null && cmp !== runId) {
-      const b = await app.guard(() => api.computeHeatmaps({ runId: cmp, methods: [this.methodA], ...base }));
+      const pb = this.params(cmp);
+      const b = await app.guard(() => api.computeHeatmaps({ runId: cmp, methods: [this.methodA], ...base, ...(pb ? { params: pb } : {}) }));
       if (b) ids.push(b.id);
     }
     this.taskIds = ids;
