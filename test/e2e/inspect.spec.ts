@@ -1,15 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { apiCall, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
+import { apiCall, NEU_IMAGES as NEU, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
  * Inspecting a folder of new photos with the active model on the real engine: results, sorting and
  * filtering, a CSV download that matches the predictions, and adding photos to the library with a label.
  */
-const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
 let server: RunningServer;
 let newPhotos: string;
 
@@ -31,17 +30,7 @@ function parseCsv(text: string): string[][] {
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
   const src = join(server.tmp, 'photos');
-  for (const [folder, cls] of [
-    ['ok', 'crazing'],
-    ['scratch', 'scratches'],
-  ] as const) {
-    mkdirSync(join(src, folder), { recursive: true });
-    for (let i = 1; i <= 8; i++)
-      await sharp(join(NEU, cls, `${cls}_${i}.jpg`))
-        .resize(64, 64)
-        .jpeg()
-        .toFile(join(src, folder, `${cls}_${i}.jpg`));
-  }
+  await writeNeuCrops(src, { ok: 'crazing', scratch: 'scratches' }, 8);
   // Tomorrow's photos: new files from the same line, one in a sub-folder, one not an image.
   newPhotos = join(server.tmp, 'line3-2026-11-24');
   mkdirSync(join(newPhotos, 'camera2'), { recursive: true });

@@ -1,15 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import sharp from 'sharp';
-import { apiCall, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiCall, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
  * Runs and reports on the real engine: two small runs trained through the API, then the list, a report
  * (confusion-matrix cell through to its images, threshold, HTML export, active model) and a comparison.
  */
-const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
 let server: RunningServer;
 let runA = 0;
 let runB = 0;
@@ -31,17 +29,7 @@ async function shoot(page: Page, name: string, ready: () => Promise<void>): Prom
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
   const src = join(server.tmp, 'photos');
-  for (const [folder, cls] of [
-    ['ok', 'crazing'],
-    ['scratch', 'scratches'],
-  ] as const) {
-    mkdirSync(join(src, folder), { recursive: true });
-    for (let i = 1; i <= 10; i++)
-      await sharp(join(NEU, cls, `${cls}_${i}.jpg`))
-        .resize(64, 64)
-        .jpeg()
-        .toFile(join(src, folder, `${cls}_${i}.jpg`));
-  }
+  await writeNeuCrops(src, { ok: 'crazing', scratch: 'scratches' }, 10);
   await call('createProject', join(server.tmp, 'project'), 'Line 3');
   const imp = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
   expect((await waitTask(imp.id)).state).toBe('succeeded');

@@ -1,15 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { apiCall, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
+import { apiCall, NEU_IMAGES as NEU, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
  * The training wizard end to end on the real engine: a tiny project of real NEU photos (shrunk with sharp),
  * through the three steps to a finished run with live curves, then a second run cancelled mid-way.
  */
-const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
 let server: RunningServer;
 
 const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
@@ -22,17 +21,7 @@ test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
   const src = join(server.tmp, 'photos');
   // 8 OK (NEU crazing stands in for defect-free texture) and 8 scratches, 64 px.
-  for (const [folder, cls] of [
-    ['ok', 'crazing'],
-    ['scratch', 'scratches'],
-  ] as const) {
-    mkdirSync(join(src, folder), { recursive: true });
-    for (let i = 1; i <= 8; i++)
-      await sharp(join(NEU, cls, `${cls}_${i}.jpg`))
-        .resize(64, 64)
-        .jpeg()
-        .toFile(join(src, folder, `${cls}_${i}.jpg`));
-  }
+  await writeNeuCrops(src, { ok: 'crazing', scratch: 'scratches' }, 8);
   await call('createProject', join(server.tmp, 'project'), 'Line 3');
   const snap = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
   expect((await waitTask(snap.id)).state).toBe('succeeded');

@@ -1,4 +1,7 @@
 import { expect, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import type { RunningServer } from './server.ts';
 
 /** Calls an API operation on a browser-mode server the way the UI does (token header, envelope). */
@@ -26,4 +29,22 @@ export async function waitForTask(server: RunningServer, id: string): Promise<{ 
 export async function switchLanguage(server: RunningServer, page: Page, lang: 'en' | 'ja'): Promise<void> {
   await apiCall(server, 'updateSettings', { language: lang });
   await expect(page.locator('html')).toHaveAttribute('lang', lang);
+}
+
+/** NEU-DET images beside the repository (../shared), used as small real photos in e2e tests. */
+export const NEU_IMAGES = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
+
+/**
+ * Writes `count` 64 px crops of each NEU class into `<dir>/<folder>/`, one folder per label
+ * (folder name → NEU class), ready for an import with labels from folders.
+ */
+export async function writeNeuCrops(dir: string, folders: Record<string, string>, count: number): Promise<void> {
+  for (const [folder, cls] of Object.entries(folders)) {
+    mkdirSync(join(dir, folder), { recursive: true });
+    for (let i = 1; i <= count; i++)
+      await sharp(join(NEU_IMAGES, cls, `${cls}_${i}.jpg`))
+        .resize(64, 64)
+        .jpeg()
+        .toFile(join(dir, folder, `${cls}_${i}.jpg`));
+  }
 }
