@@ -105,8 +105,8 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   await view.getByTestId('hm-layer').selectOption(finer);
   await view.getByTestId('hm-compute').click();
   await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
-  const srcs = await view.getByTestId('heatmap-img').evaluateAll((els) => els.map((e) => decodeURIComponent(e.getAttribute('src') ?? '')));
-  expect(srcs.filter((u) => u.includes(`:gradcam:`) && u.includes(`:l-${finer}`))).toHaveLength(8);
+  const srcs = () => view.getByTestId('heatmap-img').evaluateAll((els) => els.map((e) => decodeURIComponent(e.getAttribute('src') ?? '')));
+  await expect.poll(async () => (await srcs()).filter((u) => u.includes(`:gradcam:`) && u.includes(`:l-${finer}`)).length).toBe(8);
   const page1 = await call<{ items: { maps: { method: string; mediaId: string }[] }[] }>('listHeatmapGallery', {
     runId: runA,
     split: 'all',

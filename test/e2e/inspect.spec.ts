@@ -94,8 +94,13 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
 
   // Sorting by verdict puts NG first (descending) or OK first; filtering by NG shows only NG rows.
   await page.getByTestId('sort-verdict').click();
-  const asc = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
-  expect(asc).toEqual([...asc].sort());
+  const verdicts = () => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict') ?? ''));
+  await expect
+    .poll(async () => {
+      const v = await verdicts();
+      return v.join() === [...v].sort().join();
+    })
+    .toBe(true);
   await page.getByTestId('filter-ng').click();
   await expect(rows).toHaveCount(ng);
   await page.getByTestId('filter-all').click();

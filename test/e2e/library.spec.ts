@@ -52,6 +52,12 @@ test.afterAll(async () => {
 
 const cell = (page: Page, i: number) => page.locator(`[data-testid=library-grid] [data-index="${i}"]`);
 
+/** A cell's image id, once its row has arrived (cells render as placeholders without one until their page loads). */
+async function idOf(page: Page, i: number): Promise<number> {
+  await expect(cell(page, i)).toHaveAttribute('data-id', /^\d+$/);
+  return Number(await cell(page, i).getAttribute('data-id'));
+}
+
 const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLanguage(server, page, lang);
 
 test('import, keyboard and bulk labelling, a region, undo, and everything kept after reload', async ({ page }) => {
@@ -163,7 +169,7 @@ test('import, keyboard and bulk labelling, a region, undo, and everything kept a
   await expect(regions.locator('li')).toHaveCount(2);
   await viewer.getByRole('radio', { name: 'Select' }).click();
   // Select the box and move it by dragging; the move is saved.
-  const imageId = Number(await cell(page, 0).getAttribute('data-id'));
+  const imageId = await idOf(page, 0);
   const before = await call<{ regions: { kind: string; x: number; y: number }[] }>('getImage', imageId);
   const rectBefore = before.regions.find((r) => r.kind === 'rect')!;
   await page.mouse.move(cx - 70, cy - 40);
@@ -208,9 +214,10 @@ test('import, keyboard and bulk labelling, a region, undo, and everything kept a
 test('defect types: add with a hotkey, use it, delete it with a replacement; split: re-split', async ({ page }) => {
   await page.goto(`${server.url}#/library`);
   await page.getByRole('combobox', { name: 'Sort by' }).selectOption('name');
+  await expect(cell(page, 5)).toHaveAttribute('title', 'core-06.png');
 
   // Labelling inside the "unlabelled" filter: each labelled image leaves the list and the focus stays on the next.
-  const ids = [Number(await cell(page, 5).getAttribute('data-id')), Number(await cell(page, 6).getAttribute('data-id'))];
+  const ids = [await idOf(page, 5), await idOf(page, 6)];
   await call('setLabel', ids, null);
   await page.getByTestId('label-counts').locator('[data-key="(unlabelled)"]').click();
   await expect(page.getByTestId('grid-total')).toHaveText('2 images');
