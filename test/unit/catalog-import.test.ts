@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { encode as encodeBmp } from 'fast-bmp';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyDecodeError, endsEarly } from '../../src-main/services/catalog/imaging.ts';
 import { runImport } from '../../src-main/services/catalog/import.ts';
 import { listDatasetSamples, openStoredImage, regionMask } from '../../src-main/services/catalog/dataset.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
@@ -196,6 +197,24 @@ describe('catalog import', () => {
     expect(r2.skipped).toHaveLength(6);
     expect((await api.getImage(rotated.id)).note).toBe('keep me');
     expect((await api.getCatalogStats()).total).toBe(11);
+  });
+
+  it('tells a truncated file from a damaged one by its bytes when the decoder loses its message', async () => {
+    const good = await jpeg(3, 120, 90);
+    const cut = good.subarray(0, Math.floor(good.length * 0.6));
+    const png = await sharp(good).png().toBuffer();
+    expect(endsEarly(good, 'jpeg')).toBe(false);
+    expect(endsEarly(Buffer.concat([good, Buffer.alloc(64)]), 'jpeg')).toBe(false);
+    expect(endsEarly(cut, 'jpeg')).toBe(true);
+    expect(endsEarly(png, 'png')).toBe(false);
+    expect(endsEarly(png.subarray(0, png.length - 20), 'png')).toBe(true);
+    // libvips says "Unknown error" when several decodes run at once; the bytes still say truncated.
+    expect(classifyDecodeError(new Error('Unknown error'), { bytes: cut, format: 'jpeg' })).toEqual({
+      reason: 'truncated',
+      message: 'the decoder gave no detail',
+    });
+    expect(classifyDecodeError(new Error('Unknown error'), { bytes: good, format: 'jpeg' }).reason).toBe('corrupt');
+    expect(classifyDecodeError(new Error('VipsJpeg: premature end of JPEG image')).reason).toBe('truncated');
   });
 
   it('reads 16-bit TIFFs and takes only the first page of a multi-page TIFF by default', async () => {

@@ -173,12 +173,46 @@ export async function readBytes(path: string): Promise<Buffer> {
   return readFile(path);
 }
 
-/** Maps a sharp/libvips failure to the import report's reason. */
-export function classifyDecodeError(err: unknown): { reason: 'truncated' | 'corrupt' | 'unsupported'; message: string } {
-  const msg = (err as Error).message ?? String(err);
+/**
+ * Whether a JPEG or PNG file stops before its end (JPEG: no EOI marker, ignoring zero or 0xFF padding; PNG: well-formed
+ * chunks up to the end of the file, or a chunk running past it, and no IEND). Decided from the bytes because libvips'
+ * message cannot be relied on: with several decodes in flight it often loses the text and says "Unknown error".
+ */
+export function endsEarly(bytes: Uint8Array, format: ImageFormat): boolean {
+  if (format === 'jpeg') {
+    let end = bytes.length;
+    while (end > 2 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0xff)) end--;
+    return !(bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9);
+  }
+  if (format === 'png') {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const isLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    for (let at = 8; ;) {
+      if (at + 8 > bytes.length) return true;
+      const length = view.getUint32(at);
+      const type = bytes.subarray(at + 4, at + 8);
+      if (!type.every(isLetter)) return false; // not a chunk: damaged, not cut short
+      if (String.fromCharCode(...type) === 'IEND') return false;
+      at += 12 + length;
+      if (at > bytes.length) return true;
+    }
+  }
+  return false;
+}
+
+/** Maps a sharp/libvips failure to the import report's reason (the file's bytes, when given, settle truncation). */
+export function classifyDecodeError(
+  err: unknown,
+  file?: { bytes: Uint8Array; format: ImageFormat },
+): { reason: 'truncated' | 'corrupt' | 'unsupported'; message: string } {
+  const raw = (err as Error).message ?? String(err);
+  const msg = /^unknown error$/i.test(raw.trim()) ? 'the decoder gave no detail' : raw;
   if (err instanceof UnsupportedImageError || /unsupported|not supported|Invalid number of bits|Only BI_RGB/i.test(msg))
     return { reason: 'unsupported', message: msg };
-  if (/truncat|premature end|short read|end of (file|data)|EOF|insufficient|out of data/i.test(msg))
+  if (
+    /truncat|premature end|short read|end of (file|data)|EOF|insufficient|out of data/i.test(msg) ||
+    (file && endsEarly(file.bytes, file.format))
+  )
     return { reason: 'truncated', message: msg };
   return { reason: 'corrupt', message: msg };
 }

@@ -495,7 +495,7 @@ export async function runImport(
       }
       if ((err as { code?: string }).code?.startsWith('SQLITE')) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
-      const c = classifyDecodeError(err);
+      const c = classifyDecodeError(err, { bytes, format: fmt });
       skip(
         path,
         c.reason,

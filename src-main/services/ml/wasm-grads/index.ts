@@ -13,14 +13,19 @@
  * gradient's broadcast and reduction) and Identity (copies every tensor the
  * engine saves for the backward pass).
  *
+ * The ReLU, ReLU6 and ClipByValue gradients (four to six elementwise passes
+ * each in tfjs-core) become one pass (activation-grads.ts).
+ *
  * Approach: each kernel is a kernelFunc that calls the wasm backend's own
  * kernelFuncs on TensorInfos (see kernel-scope.ts for why not tf ops), and
  * rewrites every gradient as a stride-1 forward convolution or a GEMM, which
- * are the operations XNNPACK makes fast; no work is done in JS loops.
+ * are the operations XNNPACK makes fast; the only JS loop is the
+ * activation gradients' single pass over the heap.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel } from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
+import { installActivationGradients, windowGradConfig } from './activation-grads.ts';
 import { fusedBatchNormConfig } from './batch-norm.ts';
 import { sumConfig, tileConfig } from './broadcast-kernels.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
@@ -34,7 +39,12 @@ import { replaceWasmKernel } from './stock-kernels.ts';
 export { MOBILENET_TRAINING_KERNELS } from './required-kernels.ts';
 
 /** Kernels wasm does not have at all. */
-const MISSING_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig];
+const MISSING_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  windowGradConfig,
+];
 
 /** Kernels wasm has, replaced by faster ones that fall back to them. */
 const REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, tileConfig, sumConfig, identityConfig, fusedBatchNormConfig];
@@ -54,6 +64,7 @@ export function registerWasmGradientKernels(): string[] {
   for (const config of REPLACED_KERNELS) {
     if (replaceWasmKernel(config)) registered.push(config.kernelName);
   }
+  installActivationGradients();
   return registered;
 }
 

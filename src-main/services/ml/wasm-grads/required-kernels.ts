@@ -31,6 +31,7 @@ export const MOBILENET_TRAINING_KERNELS: readonly string[] = [
   'Greater',
   'GreaterEqual',
   'Identity',
+  'KensaWindowGrad',
   'LessEqual',
   'Log',
   'LogicalAnd',
