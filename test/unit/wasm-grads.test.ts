@@ -13,7 +13,9 @@ import {
   missingWasmGradientKernels,
   registerWasmGradientKernels,
 } from '../../src-main/services/ml/wasm-grads/index.ts';
+import { windowGradInto } from '../../src-main/services/ml/wasm-grads/activation-grads.ts';
 import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { simdWindowGrad, type WasmMemory } from '../../src-main/services/ml/wasm-grads/window-grad-simd.ts';
 
 const TOLERANCE = 1e-4;
 const BATCH = 2;
@@ -374,6 +376,70 @@ describe('whole blocks via tf.variableGrads match cpu', () => {
       return [value, ...vars.map((v) => grads[v.name] ?? tf.scalar(Number.NaN))];
     };
     await expectSameOnBothBackends(compute);
+  });
+});
+
+describe('activation gradients in one pass', () => {
+  /** Values at and around each op's window edges, scaled to reach past ReLU6's 6. */
+  const edgy = () => tf.tensor1d([-2, -0.5, 0, 1e-7, 0.25, 1, 3, 5.999, 6, 6.001, 9, -1, 0.5, -0.25]);
+  const ops: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+    relu: (x) => tf.relu(x),
+    relu6: (x) => tf.relu6(x),
+    clip: (x) => tf.clipByValue(x, -0.5, 1),
+  };
+
+  it('ReLU, ReLU6 and ClipByValue gradients equal tfjs-core on cpu, window edges included', async () => {
+    for (const op of Object.values(ops)) {
+      const compute = () => {
+        const x = edgy();
+        const dy = tf.tensor1d(values(x.size, 9));
+        return [tf.grad((a: tf.Tensor) => op(a))(x, dy)];
+      };
+      const [wasm] = await on('wasm', compute);
+      const [cpu] = await on('cpu', compute);
+      // Equal values; tfjs-core multiplies by a 0/1 mask, so its zeros carry dy's sign.
+      expect(Array.from(wasm!, (v) => v + 0)).toEqual(Array.from(cpu!, (v) => v + 0));
+    }
+  });
+
+  it('the SIMD loop agrees with the plain loop on shared and unshared memory, for every window', () => {
+    const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => WasmMemory } }).WebAssembly;
+    for (const shared of [true, false]) {
+      const memory = new WA.Memory({ initial: 2, maximum: 16, shared });
+      const fn = simdWindowGrad(memory);
+      expect(fn, `SIMD loop on ${shared ? 'shared' : 'unshared'} memory`).not.toBeNull();
+      const n = 1000;
+      const x = new Float32Array(memory.buffer, 0, n);
+      const dy = new Float32Array(memory.buffer, 4096, n);
+      const dx = new Float32Array(memory.buffer, 8192, n);
+      x.set(values(n, 5).map((v) => v * 8));
+      x[3] = 0;
+      x[4] = 6;
+      x[5] = -0.5;
+      x[6] = NaN;
+      dy.set(values(n, 6));
+      for (const w of [
+        { lo: 0, hi: Infinity, includeLo: false },
+        { lo: 0, hi: 6, includeLo: false },
+        { lo: -0.5, hi: 1, includeLo: true },
+      ]) {
+        const expected = new Float32Array(n);
+        windowGradInto(expected, dy, x, w);
+        fn!(8192, 4096, 0, n, w.lo, w.hi, w.includeLo ? 1 : 0);
+        expect(Array.from(dx)).toEqual(Array.from(expected));
+      }
+    }
+  });
+
+  it('runs as one kernel on wasm instead of the comparison chain', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(values(2 * 8 * 8 * 4, 3), [2, 8, 8, 4]).mul(8);
+    const prof = await tf.profile(() => tf.dispose(tf.grad((a: tf.Tensor) => tf.relu6(a))(x)));
+    const names = prof.kernels.map((k) => k.name);
+    expect(names).toContain('KensaWindowGrad');
+    expect(names).not.toContain('LessEqual');
+    expect(names).not.toContain('Step');
+    x.dispose();
   });
 });
 

@@ -7,16 +7,18 @@
  * and cast kernels are scalar loops with broadcasting. Profiled on SmoothGrad
  * (MobileNet v1 0.25 at 224, 25 copies per batch) they were about half of all
  * kernel time. Here the gradient is one kernel: dx = dy where x lies in the
- * op's pass-through window, else 0, one loop over the wasm heap.
+ * op's pass-through window, else 0, one SIMD loop over the wasm heap
+ * (window-grad-simd.ts; a JS loop for the tail and where SIMD is missing).
  *
  * The gradients are registered for every backend (tfjs keys gradients by op,
  * not backend) and use the fused kernel only where it is registered; on cpu
  * or tfjs-node they run tfjs-core's own formula, unchanged.
  */
-import { ClipByValue, Relu, Relu6, cast, engine, getGradient, getKernel, registerGradient } from '@tensorflow/tfjs';
-import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TypedArray } from '@tensorflow/tfjs';
+import { ClipByValue, Relu, Relu6, cast, engine, getGradient, getKernel, registerGradient, util } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo, TypedArray } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WASM } from './kernel-scope.ts';
+import { simdWindowGrad, type WasmMemory } from './window-grad-simd.ts';
 
 export const WINDOW_GRAD = 'KensaWindowGrad';
 
@@ -47,16 +49,33 @@ export function windowGradInto(dx: Float32Array, dy: ArrayLike<number>, x: Array
   }
 }
 
+/** The backend's WebAssembly memory: imported by the threaded build, exported by the single-threaded one. */
+function memoryOf(b: BackendWasm): WasmMemory | undefined {
+  const m = b.wasm as unknown as { wasmMemory?: WasmMemory; asm?: { memory?: WasmMemory } };
+  return m.wasmMemory ?? m.asm?.memory;
+}
+
 const windowGradWasm: KernelFunc = ({ inputs, attrs, backend }) => {
   const { dy, x } = inputs;
   if (dy === undefined || x === undefined) throw new Error('wasm-grads: KensaWindowGrad needs dy and x');
+  const w = attrs as unknown as Window;
   const b = backend as unknown as BackendWasm;
   const out = b.makeOutput(x.shape, 'float32');
-  // Views are taken after makeOutput: allocating may grow the heap and detach earlier ones.
-  const dx = b.typedArrayFromHeap(out) as Float32Array;
-  const dyv = b.typedArrayFromHeap(dy) as TypedArray;
-  const xv = b.typedArrayFromHeap(x) as TypedArray;
-  windowGradInto(dx, dyv, xv, attrs as unknown as Window);
+  const n = util.sizeFromShape(x.shape);
+  const memory = memoryOf(b);
+  const simd = memory ? simdWindowGrad(memory) : null;
+  const head = simd ? n - (n % 4) : 0;
+  if (simd && head > 0) {
+    const at = (t: TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
+    simd(at(out), at(dy), at(x), head, w.lo, w.hi, w.includeLo ? 1 : 0);
+  }
+  if (head < n) {
+    // Views are taken after makeOutput: allocating may grow the heap and detach earlier ones.
+    const dx = b.typedArrayFromHeap(out) as Float32Array;
+    const dyv = b.typedArrayFromHeap(dy) as TypedArray;
+    const xv = b.typedArrayFromHeap(x) as TypedArray;
+    windowGradInto(dx.subarray(head), dyv.subarray(head), xv.subarray(head), w);
+  }
   return out;
 };
 
