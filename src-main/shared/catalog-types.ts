@@ -163,13 +163,29 @@ export type RegionPatch = Partial<RegionInput>;
 export type EditAction =
   'label' | 'bulkLabel' | 'coreType' | 'note' | 'reviewState' | 'groupKey' | 'split' | 'regionAdd' | 'regionEdit' | 'regionDelete';
 
+/**
+ * What an edit did, as data, so each UI language phrases it itself (the English `summary` beside it is for logs, the
+ * CLI and entries journaled before this existed).
+ */
+export type EditWhat =
+  | { kind: 'label'; count: number; typeId: number | null; typeName: string | null }
+  | { kind: 'coreType'; count: number; value: string }
+  | { kind: 'note'; imageId: number }
+  | { kind: 'reviewState'; count: number; value: string }
+  | { kind: 'groupKey'; count: number; value: string | null }
+  | { kind: 'split'; count: number; value: string }
+  | { kind: 'regionAdd'; imageId: number; regionKind: 'box' | 'mask' }
+  | { kind: 'regionEdit' | 'regionDelete'; imageId: number };
+
 /** What an edit, an undo or a redo changed (so the UI can refresh just those images). */
 export interface EditResult {
   /** Journal entry id (null when nothing changed and nothing was journaled). */
   entryId: number | null;
   action: EditAction | null;
-  /** Human summary, e.g. "Label 12 images as scratch". */
+  /** English summary, e.g. "Label 12 images as scratch". */
   summary: string;
+  /** The same as data (null when nothing changed, or for an entry journaled without it). */
+  what: EditWhat | null;
   imageIds: number[];
   regionIds: number[];
   undo: UndoState;
@@ -178,9 +194,11 @@ export interface EditResult {
 export interface UndoState {
   canUndo: boolean;
   canRedo: boolean;
-  /** Summary of what undo() would revert / redo() re-apply. */
+  /** Summary of what undo() would revert / redo() re-apply (English), and the same as data. */
   undoSummary: string | null;
   redoSummary: string | null;
+  undoWhat: EditWhat | null;
+  redoWhat: EditWhat | null;
 }
 
 // ---- Import ------------------------------------------------------------------------------------

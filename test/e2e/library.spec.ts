@@ -133,7 +133,12 @@ test('import, keyboard and bulk labelling, a region, undo, and everything kept a
   await page.getByTestId('library-grid').focus();
   await page.keyboard.press('z');
   for (const i of [4, 6, 7]) await expect(cell(page, i)).toHaveAttribute('data-label', 'sheet_shift');
+  await expect(page.getByRole('status').filter({ hasText: 'Undone: label 3 images as dent' })).toBeVisible();
   await expect(page.getByTestId('saved-indicator')).toContainText('All changes saved');
+  // The next undo is described in the UI language, types by their Japanese name.
+  await setLanguage(page, 'ja');
+  await expect(page.getByRole('button', { name: '元に戻す' })).toHaveAttribute('title', '3 枚を「板ずれ」にラベル付け');
+  await setLanguage(page, 'en');
   const counts = page.getByTestId('label-counts');
   await expect(counts.locator('[data-key=sheet_shift]')).toContainText('3');
   await page.screenshot({ path: 'test-results/screens/library-grid-en.png' });

@@ -70,6 +70,9 @@ describe('labelling with undo/redo', () => {
 
     const e1 = await api.setLabel(ids, dent.id);
     expect(e1.action).toBe('bulkLabel');
+    // Each edit says what it did as data, for the UI to phrase in its language, besides the English sentence.
+    expect(e1.what).toEqual({ kind: 'label', count: 3, typeId: dent.id, typeName: dent.nameEn });
+    expect(e1.summary).toBe(`Label 3 images as ${dent.nameEn}`);
     expect(e1.imageIds.sort()).toEqual([...ids].sort());
     expect((await api.getImage(ids[0]!)).labelId).toBe(dent.id);
     const flipped = before[0]!.coreType === 'rotor' ? 'stator' : 'rotor';
@@ -88,9 +91,16 @@ describe('labelling with undo/redo', () => {
     const dir = s.projects.require().dir;
     await api.closeProject();
     await api.openProject(dir);
-    expect((await api.getUndoState()).undoSummary).toMatch(/Delete a region/);
+    const state = await api.getUndoState();
+    expect(state.undoSummary).toMatch(/Delete a region/);
+    expect(state.undoWhat).toEqual({ kind: 'regionDelete', imageId: ids[1] });
+    expect(state.redoWhat).toBeNull();
 
-    expect((await api.undo())!.action).toBe('regionDelete');
+    const undone = (await api.undo())!;
+    expect(undone.action).toBe('regionDelete');
+    expect(undone.what).toEqual({ kind: 'regionDelete', imageId: ids[1] });
+    expect((await api.getUndoState()).redoWhat).toEqual({ kind: 'regionDelete', imageId: ids[1] });
+    expect((await api.getUndoState()).undoWhat).toEqual({ kind: 'regionAdd', imageId: ids[1], regionKind: 'mask' });
     expect((await api.getImage(ids[1]!)).regions.some((r) => r.id === mask.region.id && r.rle?.join() === '1,2,1,2')).toBe(true);
     await api.undo(); // mask add
     await api.undo(); // region edit
@@ -121,6 +131,23 @@ describe('labelling with undo/redo', () => {
     await api.setNote(ids[0]!, 'x');
     expect((await api.getUndoState()).canRedo).toBe(false);
     expect(await api.redo()).toBeNull();
+  });
+
+  it('undoes an entry journaled before edits carried data, keeping its English sentence', async () => {
+    const db = s.projects.require().db;
+    const [id] = await api.listImageIds({});
+    const note = (await api.getImage(id!)).note;
+    const changes = { fields: [{ field: 'note', changes: [[note, 'old-style entry', [id]]] }], regions: [] };
+    db.prepare('UPDATE images SET note = ? WHERE id = ?').run('old-style entry', id);
+    db.prepare("INSERT INTO edit_journal(created_at, action, summary, changes) VALUES (?, 'note', 'Edit the note of image 1', ?)").run(
+      new Date().toISOString(),
+      JSON.stringify(changes),
+    );
+    const state = await api.getUndoState();
+    expect([state.undoSummary, state.undoWhat]).toEqual(['Edit the note of image 1', null]);
+    const r = (await api.undo())!;
+    expect([r.summary, r.what]).toEqual(['Edit the note of image 1', null]);
+    expect((await api.getImage(id!)).note).toBe(note);
   });
 
   it('refuses region edits outside the image and review of unlabelled images', async () => {

@@ -2,7 +2,18 @@
  * Labelling edits with a persisted undo/redo journal. Every edit runs in one transaction that
  * changes the rows and appends the journal entry; undo/redo replay an entry backwards/forwards.
  */
-import type { CoreType, EditAction, EditResult, Region, RegionInput, RegionPatch, ReviewState, Split } from '../../shared/catalog-types.ts';
+import type {
+  CoreType,
+  EditAction,
+  EditResult,
+  EditWhat,
+  Region,
+  RegionInput,
+  RegionPatch,
+  ReviewState,
+  Split,
+} from '../../shared/catalog-types.ts';
+import { editSummaryEn } from '../../shared/edit-summary.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors.ts';
 import type { Db } from '../db/open.ts';
 import { getType } from '../db/repos/defect-types.ts';
@@ -76,15 +87,16 @@ function result(
   db: Db,
   entryId: number | null,
   action: EditAction | null,
-  summary: string,
+  what: EditWhat | null,
   imageIds: number[],
   regionIds: number[],
+  summary = what ? editSummaryEn(what) : 'Nothing changed',
 ): EditResult {
-  return { entryId, action, summary, imageIds, regionIds, undo: undoState(db) };
+  return { entryId, action, summary, what, imageIds, regionIds, undo: undoState(db) };
 }
 
 /** Applies per-image field changes, journals what actually changed, in one transaction. */
-function fieldEdit(db: Db, action: EditAction, summary: string, idsIn: unknown, fields: ImageField[], after: AfterFn): EditResult {
+function fieldEdit(db: Db, action: EditAction, what: EditWhat, idsIn: unknown, fields: ImageField[], after: AfterFn): EditResult {
   const ids = uniqueIds(idsIn);
   return db.transaction(() => {
     assertImagesExist(db, ids);
@@ -104,7 +116,7 @@ function fieldEdit(db: Db, action: EditAction, summary: string, idsIn: unknown, 
         g.ids.push(id);
       }
     }
-    if (!groups.size) return result(db, null, null, 'Nothing changed', [], []);
+    if (!groups.size) return result(db, null, null, null, [], []);
     const changes: JournalChanges = { fields: [], regions: [] };
     const changed = new Set<number>();
     for (const f of fields) {
@@ -117,21 +129,21 @@ function fieldEdit(db: Db, action: EditAction, summary: string, idsIn: unknown, 
       }
       if (list.length) changes.fields.push({ field: f, changes: list });
     }
-    const entryId = appendEntry(db, action, summary, changes);
-    return result(db, entryId, action, summary, [...changed], []);
+    const entryId = appendEntry(db, action, what, changes);
+    return result(db, entryId, action, what, [...changed], []);
   })();
 }
 
 export function setLabel(db: Db, ids: unknown, defectTypeId: number | null, opts: { markReviewed?: boolean } = {}): EditResult {
   const list = uniqueIds(ids);
-  let name = 'unlabelled';
+  let typeName: string | null = null;
   if (defectTypeId !== null) {
     const t = getType(db, defectTypeId);
     if (!t) throw new NotFoundError(`Defect type ${defectTypeId} does not exist (deleted?).`);
-    name = t.nameEn;
+    typeName = t.nameEn;
   }
-  const summary = defectTypeId === null ? `Clear the label of ${plural(list.length)}` : `Label ${plural(list.length)} as ${name}`;
-  return fieldEdit(db, list.length > 1 ? 'bulkLabel' : 'label', summary, list, ['label_id', 'review_state'], (_id, cur) => {
+  const what: EditWhat = { kind: 'label', count: list.length, typeId: defectTypeId, typeName };
+  return fieldEdit(db, list.length > 1 ? 'bulkLabel' : 'label', what, list, ['label_id', 'review_state'], (_id, cur) => {
     const labelChanged = cur.get('label_id') !== defectTypeId;
     if (defectTypeId === null) return { label_id: null, review_state: 'unlabelled' };
     if (opts.markReviewed) return { label_id: defectTypeId, review_state: 'reviewed' };
@@ -142,7 +154,7 @@ export function setLabel(db: Db, ids: unknown, defectTypeId: number | null, opts
 export function setCoreType(db: Db, ids: unknown, coreType: CoreType): EditResult {
   if (!CORE_TYPES.includes(coreType)) throw new ValidationError(`Core type must be one of ${CORE_TYPES.join(', ')}.`);
   const list = uniqueIds(ids);
-  return fieldEdit(db, 'coreType', `Set core type of ${plural(list.length)} to ${coreType}`, list, ['core_type'], () => ({
+  return fieldEdit(db, 'coreType', { kind: 'coreType', count: list.length, value: coreType }, list, ['core_type'], () => ({
     core_type: coreType,
   }));
 }
@@ -150,18 +162,25 @@ export function setCoreType(db: Db, ids: unknown, coreType: CoreType): EditResul
 export function setNote(db: Db, id: number, note: string): EditResult {
   if (typeof note !== 'string') throw new ValidationError('A note must be text.');
   if (note.length > 10_000) throw new ValidationError('A note can be at most 10,000 characters.');
-  return fieldEdit(db, 'note', `Edit the note of image ${id}`, [id], ['note'], () => ({ note }));
+  return fieldEdit(db, 'note', { kind: 'note', imageId: id }, [id], ['note'], () => ({ note }));
 }
 
 export function setReviewState(db: Db, ids: unknown, state: ReviewState): EditResult {
   if (!REVIEW_STATES.includes(state)) throw new ValidationError(`Review state must be one of ${REVIEW_STATES.join(', ')}.`);
   const list = uniqueIds(ids);
-  return fieldEdit(db, 'reviewState', `Mark ${plural(list.length)} ${state}`, list, ['review_state', 'label_id'], (_id, cur) => {
-    if (state !== 'unlabelled' && cur.get('label_id') === null) {
-      throw new ConflictError(`Label an image before marking it ${state}.`);
-    }
-    return { review_state: state };
-  });
+  return fieldEdit(
+    db,
+    'reviewState',
+    { kind: 'reviewState', count: list.length, value: state },
+    list,
+    ['review_state', 'label_id'],
+    (_id, cur) => {
+      if (state !== 'unlabelled' && cur.get('label_id') === null) {
+        throw new ConflictError(`Label an image before marking it ${state}.`);
+      }
+      return { review_state: state };
+    },
+  );
 }
 
 export function setGroupKey(db: Db, ids: unknown, key: string | null): EditResult {
@@ -169,8 +188,7 @@ export function setGroupKey(db: Db, ids: unknown, key: string | null): EditResul
   const pattern = getSplitSettings(db).groupPattern;
   const names = new Map<number, string>();
   if (key === null) for (const id of list) names.set(id, requireImageRow(db, id).original_name);
-  const summary = key === null ? `Reset the group of ${plural(list.length)}` : `Put ${plural(list.length)} in group ${key}`;
-  return fieldEdit(db, 'groupKey', summary, list, ['group_key', 'group_manual'], (id) =>
+  return fieldEdit(db, 'groupKey', { kind: 'groupKey', count: list.length, value: key }, list, ['group_key', 'group_manual'], (id) =>
     key === null ? { group_key: groupKeyFor(pattern, names.get(id) ?? ''), group_manual: 0 } : { group_key: key, group_manual: 1 },
   );
 }
@@ -179,7 +197,7 @@ export function setSplit(db: Db, ids: unknown, split: Split): EditResult {
   if (!SPLITS.includes(split)) throw new ValidationError(`Split must be one of ${SPLITS.join(', ')}.`);
   const list = uniqueIds(ids);
   const locked = getSplitSettings(db).testLocked;
-  return fieldEdit(db, 'split', `Move ${plural(list.length)} to ${split}`, list, ['split'], (_id, cur) => {
+  return fieldEdit(db, 'split', { kind: 'split', count: list.length, value: split }, list, ['split'], (_id, cur) => {
     if (locked && (split === 'test') !== (cur.get('split') === 'test')) {
       throw new ConflictError('The test set is locked: unlock it in the split settings before moving images into or out of it.');
     }
@@ -205,12 +223,12 @@ function checkRegion(db: Db, imageId: number, r: RegionInput): void {
   }
 }
 
-function regionResult(db: Db, entryId: number, action: EditAction, summary: string, rows: RegionRow[]): EditResult {
+function regionResult(db: Db, entryId: number, action: EditAction, what: EditWhat, rows: RegionRow[]): EditResult {
   return result(
     db,
     entryId,
     action,
-    summary,
+    what,
     [...new Set(rows.map((r) => r.image_id))],
     rows.map((r) => r.id),
   );
@@ -238,9 +256,9 @@ export function addRegion(
     };
     const id = insertRegionRow(db, row);
     const full = getRegionRow(db, id)!;
-    const summary = `Add a ${input.kind === 'mask' ? 'mask' : 'box'} to image ${imageId}`;
-    const entryId = appendEntry(db, 'regionAdd', summary, { fields: [], regions: [{ before: null, after: regionRowToJson(full) }] });
-    return { region: mapRegion(full), edit: regionResult(db, entryId, 'regionAdd', summary, [full]) };
+    const what: EditWhat = { kind: 'regionAdd', imageId, regionKind: input.kind === 'mask' ? 'mask' : 'box' };
+    const entryId = appendEntry(db, 'regionAdd', what, { fields: [], regions: [{ before: null, after: regionRowToJson(full) }] });
+    return { region: mapRegion(full), edit: regionResult(db, entryId, 'regionAdd', what, [full]) };
   })();
 }
 
@@ -270,12 +288,12 @@ export function updateRegion(db: Db, regionId: number, patch: RegionPatch): { re
       rle: next.kind === 'mask' ? rleToBlob(next.rle ?? []) : null,
     };
     replaceRegionRow(db, after);
-    const summary = `Edit a region of image ${before.image_id}`;
-    const entryId = appendEntry(db, 'regionEdit', summary, {
+    const what: EditWhat = { kind: 'regionEdit', imageId: before.image_id };
+    const entryId = appendEntry(db, 'regionEdit', what, {
       fields: [],
       regions: [{ before: regionRowToJson(before), after: regionRowToJson(after) }],
     });
-    return { region: mapRegion(after), edit: regionResult(db, entryId, 'regionEdit', summary, [after]) };
+    return { region: mapRegion(after), edit: regionResult(db, entryId, 'regionEdit', what, [after]) };
   })();
 }
 
@@ -284,9 +302,9 @@ export function deleteRegion(db: Db, regionId: number): EditResult {
     const before = getRegionRow(db, regionId);
     if (!before) throw new NotFoundError(`Region ${regionId} does not exist (already deleted?).`);
     deleteRegionRow(db, regionId);
-    const summary = `Delete a region of image ${before.image_id}`;
-    const entryId = appendEntry(db, 'regionDelete', summary, { fields: [], regions: [{ before: regionRowToJson(before), after: null }] });
-    return regionResult(db, entryId, 'regionDelete', summary, [before]);
+    const what: EditWhat = { kind: 'regionDelete', imageId: before.image_id };
+    const entryId = appendEntry(db, 'regionDelete', what, { fields: [], regions: [{ before: regionRowToJson(before), after: null }] });
+    return regionResult(db, entryId, 'regionDelete', what, [before]);
   })();
 }
 
@@ -313,7 +331,7 @@ function replay(db: Db, e: JournalEntry, backwards: boolean): EditResult {
     imageIds.add((to ?? from)!.image_id);
   }
   setUndone(db, e.id, backwards);
-  return result(db, e.id, e.action, e.summary, [...imageIds], regionIds);
+  return result(db, e.id, e.action, e.what, [...imageIds], regionIds, e.summary);
 }
 
 export function undo(db: Db): EditResult | null {
@@ -328,8 +346,4 @@ export function redo(db: Db): EditResult | null {
     const e = firstUndone(db);
     return e ? replay(db, e, false) : null;
   })();
-}
-
-function plural(n: number): string {
-  return n === 1 ? '1 image' : `${n.toLocaleString('en')} images`;
 }

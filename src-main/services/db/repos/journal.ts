@@ -1,4 +1,5 @@
-import type { EditAction, UndoState } from '../../../shared/catalog-types.ts';
+import type { EditAction, EditWhat, UndoState } from '../../../shared/catalog-types.ts';
+import { editSummaryEn } from '../../../shared/edit-summary.ts';
 import type { Db } from '../open.ts';
 import type { RegionRow } from './regions.ts';
 
@@ -16,12 +17,15 @@ export type RegionJson = Omit<RegionRow, 'rle'> & { rle: number[] | null };
 export interface JournalChanges {
   fields: { field: ImageField; changes: [FieldValue, FieldValue, number[]][] }[];
   regions: { before: RegionJson | null; after: RegionJson | null }[];
+  /** What the edit did, as data (absent in entries journaled before it was kept). */
+  what?: EditWhat;
 }
 
 export interface JournalEntry {
   id: number;
   action: EditAction;
   summary: string;
+  what: EditWhat | null;
   changes: JournalChanges;
 }
 
@@ -35,16 +39,18 @@ interface Row {
 const KEEP_ENTRIES = 2000;
 
 function map(r: Row | undefined): JournalEntry | null {
-  return r ? { id: r.id, action: r.action, summary: r.summary, changes: JSON.parse(r.changes) as JournalChanges } : null;
+  if (!r) return null;
+  const changes = JSON.parse(r.changes) as JournalChanges;
+  return { id: r.id, action: r.action, summary: r.summary, what: changes.what ?? null, changes };
 }
 
 /** Appends an entry; a new edit drops the redo branch. Old entries beyond the last 2,000 are pruned. */
-export function appendEntry(db: Db, action: EditAction, summary: string, changes: JournalChanges): number {
+export function appendEntry(db: Db, action: EditAction, what: EditWhat, changes: JournalChanges): number {
   db.prepare('DELETE FROM edit_journal WHERE undone = 1').run();
   const id = Number(
     db
       .prepare('INSERT INTO edit_journal(created_at, action, summary, changes) VALUES (?, ?, ?, ?)')
-      .run(new Date().toISOString(), action, summary, JSON.stringify(changes)).lastInsertRowid,
+      .run(new Date().toISOString(), action, editSummaryEn(what), JSON.stringify({ ...changes, what })).lastInsertRowid,
   );
   db.prepare('DELETE FROM edit_journal WHERE id <= ?').run(id - KEEP_ENTRIES);
   return id;
@@ -70,8 +76,28 @@ export function clearJournal(db: Db): void {
   db.prepare('DELETE FROM edit_journal').run();
 }
 
+interface EdgeRow {
+  summary: string;
+  what: string | null;
+}
+
+/** The undo/redo edges; json_extract reads `what` without parsing a bulk edit's whole change list. */
 export function undoState(db: Db): UndoState {
-  const u = db.prepare('SELECT summary FROM edit_journal WHERE undone = 0 ORDER BY id DESC LIMIT 1').pluck().get() as string | undefined;
-  const r = db.prepare('SELECT summary FROM edit_journal WHERE undone = 1 ORDER BY id ASC LIMIT 1').pluck().get() as string | undefined;
-  return { canUndo: u !== undefined, canRedo: r !== undefined, undoSummary: u ?? null, redoSummary: r ?? null };
+  const edge = (undone: 0 | 1) =>
+    db
+      .prepare(
+        `SELECT summary, json_extract(changes, '$.what') AS what FROM edit_journal WHERE undone = ? ORDER BY id ${undone ? 'ASC' : 'DESC'} LIMIT 1`,
+      )
+      .get(undone) as EdgeRow | undefined;
+  const u = edge(0);
+  const r = edge(1);
+  const what = (e: EdgeRow | undefined) => (e?.what ? (JSON.parse(e.what) as EditWhat) : null);
+  return {
+    canUndo: u !== undefined,
+    canRedo: r !== undefined,
+    undoSummary: u?.summary ?? null,
+    redoSummary: r?.summary ?? null,
+    undoWhat: what(u),
+    redoWhat: what(r),
+  };
 }

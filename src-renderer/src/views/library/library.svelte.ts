@@ -4,6 +4,7 @@ import type {
   CatalogStats,
   DefectType,
   EditResult,
+  EditWhat,
   ImageFilter,
   ImageListItem,
   ImageSortKey,
@@ -13,6 +14,7 @@ import type {
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
 import { i18n, t } from '../../i18n/i18n.svelte.ts';
+import { describeEdit } from './edit-text.ts';
 
 /** Rows fetched per request; the grid asks only for the pages it shows (plus one either side). */
 export const PAGE_SIZE = 120;
@@ -42,7 +44,14 @@ export class LibraryState {
   selection = $state.raw(new Set<number>());
   focus = $state(0);
   anchor = $state(0);
-  undoState = $state.raw<UndoState>({ canUndo: false, canRedo: false, undoSummary: null, redoSummary: null });
+  undoState = $state.raw<UndoState>({
+    canUndo: false,
+    canRedo: false,
+    undoSummary: null,
+    redoSummary: null,
+    undoWhat: null,
+    redoWhat: null,
+  });
   pending = $state(0);
   savedAt = $state<Date | null>(null);
   viewerOpen = $state(false);
@@ -64,6 +73,10 @@ export class LibraryState {
 
   typeName = (d: DefectType | undefined | null): string =>
     !d ? t('library.unlabelled') : i18n.lang === 'ja' ? d.nameJa || d.nameEn : d.nameEn;
+
+  /** An edit in the UI language (types by their current name). */
+  describe = (what: EditWhat | null, summary: string | null): string =>
+    describeEdit(what, summary, (id) => (this.typeById.has(id) ? this.typeName(this.typeById.get(id)) : null));
 
   start(): void {
     this.unsub.push(
@@ -309,14 +322,14 @@ export class LibraryState {
   async undo(): Promise<void> {
     const r = await this.edit(() => api.undo());
     if (r === null) app.flash(t('library.nothingToUndo'));
-    else if (r) app.flash(t('library.undone', { what: r.summary }));
+    else if (r) app.flash(t('library.undone', { what: this.describe(r.what, r.summary) }));
     await this.refreshUndo();
   }
 
   async redo(): Promise<void> {
     const r = await this.edit(() => api.redo());
     if (r === null) app.flash(t('library.nothingToRedo'));
-    else if (r) app.flash(t('library.redone', { what: r.summary }));
+    else if (r) app.flash(t('library.redone', { what: this.describe(r.what, r.summary) }));
     await this.refreshUndo();
   }
 
