@@ -107,15 +107,20 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
   const srcs = () => view.getByTestId('heatmap-img').evaluateAll((els) => els.map((e) => decodeURIComponent(e.getAttribute('src') ?? '')));
   await expect.poll(async () => (await srcs()).filter((u) => u.includes(`:gradcam:`) && u.includes(`:l-${finer}`)).length).toBe(8);
-  const page1 = await call<{ items: { maps: { method: string; mediaId: string }[] }[] }>('listHeatmapGallery', {
-    runId: runA,
-    split: 'all',
-    limit: 100,
-    methods: ['gradcam'],
-    classKey: 'label',
-    params: { layer: finer },
-  });
-  expect(page1.items.flatMap((i) => i.maps).filter((m) => m.mediaId.endsWith(`:l-${finer}`))).toHaveLength(8);
+  // The compute task may still be finishing the last maps the page already shows.
+  await expect
+    .poll(async () => {
+      const page1 = await call<{ items: { maps: { method: string; mediaId: string }[] }[] }>('listHeatmapGallery', {
+        runId: runA,
+        split: 'all',
+        limit: 100,
+        methods: ['gradcam'],
+        classKey: 'label',
+        params: { layer: finer },
+      });
+      return page1.items.flatMap((i) => i.maps).filter((m) => m.mediaId.endsWith(`:l-${finer}`)).length;
+    })
+    .toBe(8);
   await shoot(page, 'layer');
   await view.getByTestId('hm-layer').selectOption(layers.find((l) => l.isDefault)!.name);
 

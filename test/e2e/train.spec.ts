@@ -164,10 +164,25 @@ test('a run can be paused and resumed, and labels unticked in the data step stay
   await page.getByTestId('pause-training').click();
   await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'paused');
   await expect(page.getByTestId('resume-training')).toBeVisible();
-  await page.waitForTimeout(1000); // the batch in flight (and its epoch's validation) may still end
-  const frozen = await page.getByTestId('live-epoch').textContent();
-  await page.waitForTimeout(1500);
-  await expect(page.getByTestId('live-epoch')).toHaveText(frozen!);
+  // The batch in flight (and its epoch's validation) may still end, later on a loaded machine: wait until the
+  // counter has stood still for 2 s, then check that it keeps standing still and the run does not finish.
+  const epochText = async () => (await page.getByTestId('live-epoch').textContent()) ?? '';
+  let frozen = await epochText();
+  await expect
+    .poll(
+      async () => {
+        await page.waitForTimeout(2000);
+        const now = await epochText();
+        const still = now === frozen;
+        frozen = now;
+        return still;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(true);
+  await page.waitForTimeout(2000);
+  await expect(page.getByTestId('live-epoch')).toHaveText(frozen);
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'paused');
   expect(frozen).not.toBe('6 / 6');
   await page.screenshot({ path: 'test-results/screens/train-paused-en.png', fullPage: true });
   await setLanguage(page, 'ja');
