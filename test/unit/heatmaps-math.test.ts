@@ -12,6 +12,7 @@ import {
   spatialLayers,
 } from '../../src-main/services/heatmaps/math.ts';
 import { aggregateScores, scoreMap } from '../../src-main/services/heatmaps/scoring.ts';
+import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
 import { colorOf, overlay } from '../../src-main/services/heatmaps/colormap.ts';
 
 beforeAll(async () => {
@@ -228,33 +229,44 @@ describe('BN folding of the gradient graph', () => {
     return m;
   }
 
-  it('gives the same CAM, saliency and Grad-CAM as the layers themselves', () => {
-    const m = bnNet();
-    const x = tf.randomUniform([2, 12, 12, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
-    gradientFolding.enabled = false;
-    const s0 = saliency(m, x, [0, 2]).maps;
-    const g0 = gradCam(m, x, 1, 'dw_relu').maps;
-    const c0 = cam(m, x, 'all');
-    gradientFolding.enabled = true;
-    const s1 = saliency(m, x, [0, 2]).maps;
-    const g1 = gradCam(m, x, 1, 'dw_relu').maps;
-    const c1 = cam(m, x, 'all');
-    for (let i = 0; i < 2; i++)
-      for (let c = 0; c < 3; c++) {
-        expect(c1.probabilities[i]![c]).toBeCloseTo(c0.probabilities[i]![c]!, 5);
-        for (let k = 0; k < 36; k++) expect(c1.maps[i]![c]!.data[k]).toBeCloseTo(c0.maps[i]![c]!.data[k]!, 4);
+  it.each(['cpu', 'wasm'])(
+    'gives the same CAM, saliency and Grad-CAM as the layers themselves, fused conv + ReLU6 included (%s)',
+    async (backend) => {
+      if (backend === 'wasm') await initWasmBackend();
+      await tf.setBackend(backend);
+      const m = bnNet();
+      const x = tf.randomUniform([2, 12, 12, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
+      // Grad-CAM at a ReLU (its conv fused), at a BN and at a conv (their chain kept apart: their own output is read).
+      const gradLayers = ['dw_relu', 'c1_bn', 'dw'];
+      gradientFolding.enabled = false;
+      const s0 = saliency(m, x, [0, 2]).maps;
+      const g0 = gradLayers.map((l) => gradCam(m, x, 1, l).maps);
+      const c0 = cam(m, x, 'all');
+      gradientFolding.enabled = true;
+      const s1 = saliency(m, x, [0, 2]).maps;
+      const g1 = gradLayers.map((l) => gradCam(m, x, 1, l).maps);
+      const c1 = cam(m, x, 'all');
+      for (let i = 0; i < 2; i++)
+        for (let c = 0; c < 3; c++) {
+          expect(c1.probabilities[i]![c]).toBeCloseTo(c0.probabilities[i]![c]!, 5);
+          for (let k = 0; k < 36; k++) expect(c1.maps[i]![c]!.data[k]).toBeCloseTo(c0.maps[i]![c]!.data[k]!, 4);
+        }
+      for (let i = 0; i < 2; i++) {
+        expect(Math.max(...s0[i]!.data)).toBeGreaterThan(0);
+        for (let k = 0; k < s0[i]!.data.length; k++) expect(s1[i]!.data[k]).toBeCloseTo(s0[i]!.data[k]!, 4);
+        gradLayers.forEach((l, j) => {
+          for (let k = 0; k < g0[j]![i]!.data.length; k++) expect(g1[j]![i]!.data[k], `${l}`).toBeCloseTo(g0[j]![i]!.data[k]!, 4);
+        });
       }
-    for (let i = 0; i < 2; i++) {
-      for (let k = 0; k < s0[i]!.data.length; k++) expect(s1[i]!.data[k]).toBeCloseTo(s0[i]!.data[k]!, 4);
-      for (let k = 0; k < g0[i]!.data.length; k++) expect(g1[i]!.data[k]).toBeCloseTo(g0[i]!.data[k]!, 4);
-    }
-    x.dispose();
-    // disposing the model frees its folded weights too (2 conv+BN pairs: 2 kernels + 2 biases)
-    const weights = m.weights.length;
-    const n0 = tf.memory().numTensors;
-    m.dispose();
-    expect(n0 - tf.memory().numTensors).toBe(weights + 4);
-  });
+      x.dispose();
+      // disposing the model frees its folded weights too (2 conv+BN pairs: 2 kernels + 2 biases)
+      const weights = m.weights.length;
+      const n0 = tf.memory().numTensors;
+      m.dispose();
+      expect(n0 - tf.memory().numTensors).toBe(weights + 4);
+      await tf.setBackend('cpu');
+    },
+  );
 });
 
 describe('no tensor leaks', () => {

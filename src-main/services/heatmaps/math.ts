@@ -11,6 +11,7 @@
  * class probability. Every function keeps its tensors in tf.tidy; results come back as plain Float32Arrays.
  */
 import * as tf from '@tensorflow/tfjs';
+import { windowGrad } from '../ml/wasm-grads/activation-grads.ts';
 
 /** A map on a grid (row-major, `height` rows of `width`). */
 export interface Grid {
@@ -87,8 +88,13 @@ export function spatialLayers(model: tf.LayersModel): string[] {
 interface FoldPlan {
   /** Conv layer name → folded kernel and bias. */
   convs: Map<string, { kernel: tf.Tensor4D; bias: tf.Tensor1D }>;
-  /** BN layers folded away (identity in the fast graph). */
-  folded: Set<string>;
+  /** BN layers folded away (identity in the fast graph) → the conv they are folded into. */
+  folded: Map<string, string>;
+  /**
+   * Conv → the ReLU / ReLU6 layer that alone consumes its BN: the three run as one fused conv + bias + activation
+   * (one kernel forward, a one-pass mask and the input gradient backward; see fusedConvActivation).
+   */
+  acts: Map<string, { relu: string; bn: string; max: 6 | null }>;
 }
 
 const foldPlans = new WeakMap<tf.LayersModel, FoldPlan>();
@@ -96,7 +102,7 @@ const foldPlans = new WeakMap<tf.LayersModel, FoldPlan>();
 function foldPlan(model: tf.LayersModel): FoldPlan {
   const hit = foldPlans.get(model);
   if (hit) return hit;
-  const plan: FoldPlan = { convs: new Map(), folded: new Set() };
+  const plan: FoldPlan = { convs: new Map(), folded: new Map(), acts: new Map() };
   for (const bn of model.layers) {
     if (className(bn) !== 'BatchNormalization') continue;
     const conv = bn.inboundNodes[0]?.inboundLayers[0] as tf.layers.Layer | undefined;
@@ -129,7 +135,14 @@ function foldPlan(model: tf.LayersModel): FoldPlan {
     tf.keep(folded.kernel);
     tf.keep(folded.bias);
     plan.convs.set(conv.name, folded);
-    plan.folded.add(bn.name);
+    plan.folded.set(bn.name, conv.name);
+    const act = bn.outboundNodes.length === 1 ? (bn.outboundNodes[0]!.outboundLayer as tf.layers.Layer) : undefined;
+    const ac = act && className(act) === 'ReLU' ? (act.getConfig() as { maxValue?: number | null }) : undefined;
+    const dil = (conv.getConfig() as { dilationRate?: number | number[] }).dilationRate ?? 1;
+    const dilated = (Array.isArray(dil) ? dil : [dil]).some((d) => d !== 1);
+    if (act && ac && (ac.maxValue === 6 || ac.maxValue == null) && !dilated) {
+      plan.acts.set(conv.name, { relu: act.name, bn: bn.name, max: ac.maxValue === 6 ? 6 : null });
+    }
   }
   foldPlans.set(model, plan);
   // The folded weights live as long as the model: disposing the model frees them too.
@@ -152,15 +165,74 @@ export function releaseHeatmapResources(model: tf.LayersModel): void {
   }
 }
 
+/** The largest float32 below 6: y < 6 as y ≤ this, for the ReLU6 mask read from the output. */
+const BELOW_SIX = Math.fround(6 - 2 ** -21);
+
+/**
+ * conv(x) + bias, then ReLU or ReLU6, as one fused forward kernel with a gradient for x only.
+ * Backward: the activation's mask is read from the output (0 < y < 6 ⇔ 0 < z < 6, z the pre-activation; the stock
+ * ReLU6 gradient also passes z = 6 exactly, a measure-zero difference), then the conv's input gradient: no filter
+ * or bias gradient is computed, they are constants here.
+ * @param x [N, H, W, Cin] → [N, H', W', Cout]
+ */
+function fusedConvActivation(
+  x: tf.Tensor4D,
+  f: { kernel: tf.Tensor4D; bias: tf.Tensor1D },
+  depthwise: boolean,
+  strides: [number, number],
+  pad: 'same' | 'valid',
+  max: 6 | null,
+): tf.Tensor4D {
+  const activation = max === 6 ? 'relu6' : 'relu';
+  const forward = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
+    const args = { x: xx as tf.Tensor4D, filter: f.kernel, strides, pad, bias: f.bias, activation } as const;
+    const y = depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const dz = windowGrad(dy, saved[0]!, { lo: 0, hi: max === 6 ? BELOW_SIX : Infinity, includeLo: false });
+        const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape };
+        const kernel = depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput';
+        return tf.engine().runKernel(kernel, { dy: dz, filter: f.kernel }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      },
+    };
+  };
+  // customGrad's declared signature takes (...Tensor | GradSaveFunc); this one is (x, save).
+  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as tf.Tensor4D;
+}
+
+/** Per pass over the graph: which layers must keep their exact outputs, and the ReLUs a fused conv has applied. */
+interface FastPass {
+  plan: FoldPlan;
+  /**
+   * Layers whose own output is read (CAM features, the Grad-CAM layer): a conv among them is neither folded nor
+   * fused, a BN among them not fused with its ReLU.
+   */
+  exact: ReadonlySet<string>;
+  /** ReLU layers already applied by a fused conv in this pass (identity when reached). */
+  applied: Set<string>;
+}
+
 /** The fast op for a layer of the gradient graph, or null to use the layer itself. */
-function fastLayer(layer: tf.layers.Layer, x: tf.Tensor, plan: FoldPlan): tf.Tensor | null {
+function fastLayer(layer: tf.layers.Layer, x: tf.Tensor, pass: FastPass): tf.Tensor | null {
+  const { plan } = pass;
   const name = className(layer);
-  if (plan.folded.has(layer.name)) return x;
-  const f = plan.convs.get(layer.name);
+  if (pass.applied.has(layer.name)) return x;
+  const foldedInto = plan.folded.get(layer.name);
+  // A conv whose own output is read runs unfolded (its output is not the BN's), and so does its BN.
+  if (foldedInto !== undefined) return pass.exact.has(foldedInto) ? null : x;
+  const f = pass.exact.has(layer.name) ? undefined : plan.convs.get(layer.name);
   if (f) {
     const c = layer.getConfig() as { strides?: number | number[]; padding?: 'same' | 'valid'; dilationRate?: number | number[] };
     const strides = (Array.isArray(c.strides) ? c.strides : [c.strides ?? 1, c.strides ?? 1]) as [number, number];
     const dil = (Array.isArray(c.dilationRate) ? c.dilationRate : [c.dilationRate ?? 1, c.dilationRate ?? 1]) as [number, number];
+    const act = plan.acts.get(layer.name);
+    if (act && !pass.exact.has(layer.name) && !pass.exact.has(act.bn)) {
+      pass.applied.add(act.relu);
+      return fusedConvActivation(x as tf.Tensor4D, f, name !== 'Conv2D', strides, c.padding ?? 'valid', act.max);
+    }
     const y =
       name === 'Conv2D'
         ? tf.conv2d(x as tf.Tensor4D, f.kernel, strides, c.padding ?? 'valid', 'NHWC', dil)
@@ -191,9 +263,12 @@ function runGraph(
     recorded?: Map<string, tf.Tensor>;
     record?: Map<string, tf.Tensor>;
     fast?: FoldPlan;
+    /** With `fast`: layers whose exact output is read (not fused into a following activation). */
+    exact?: ReadonlySet<string>;
   } = {},
 ): tf.Tensor {
   const values = new Map<string, tf.Tensor>();
+  const pass: FastPass | undefined = opts.fast ? { plan: opts.fast, exact: opts.exact ?? new Set(), applied: new Set() } : undefined;
   const inSym = model.inputs[0]!;
   values.set(inSym.name, x);
   const outLayer = model.outputLayers[0]!;
@@ -222,7 +297,7 @@ function runGraph(
         const lin = tf.matMul(args[0] as tf.Tensor2D, kernel as tf.Tensor2D);
         out = bias ? tf.add(lin, bias) : lin;
       } else {
-        const quick = opts.fast && args.length === 1 ? fastLayer(layer, args[0]!, opts.fast) : null;
+        const quick = pass && args.length === 1 ? fastLayer(layer, args[0]!, pass) : null;
         out = quick ?? (layer.apply(args.length === 1 ? args[0]! : args, { training: false }) as tf.Tensor);
       }
       if (downstream && ins.some((s) => downstream!.has((s.sourceLayer as tf.layers.Layer).name))) downstream.add(layer.name);
@@ -288,7 +363,7 @@ function camForward(model: tf.LayersModel, two: tf.LayersModel, layers: CamLayer
   if (!gradientFolding.enabled) return two.predict(x) as [tf.Tensor4D, tf.Tensor2D];
   const record = new Map<string, tf.Tensor>();
   const logits = hasSoftmaxHead(model);
-  const out = runGraph(model, x, { logits, record, fast: foldPlan(model) }) as tf.Tensor2D;
+  const out = runGraph(model, x, { logits, record, fast: foldPlan(model), exact: new Set([layers.features.name]) }) as tf.Tensor2D;
   return [record.get(layers.features.name) as tf.Tensor4D, logits ? tf.softmax(out) : out];
 }
 
@@ -362,7 +437,8 @@ export function gradCam(
     const recorded = new Map<string, tf.Tensor>();
     /** [N, classes] */
     const fast = gradientFolding.enabled ? foldPlan(model) : undefined;
-    const scores0 = runGraph(model, x, { logits, record: recorded, ...(fast ? { fast } : {}) }) as tf.Tensor2D;
+    const exact = new Set([layer]);
+    const scores0 = runGraph(model, x, { logits, record: recorded, exact, ...(fast ? { fast } : {}) }) as tf.Tensor2D;
     const n = x.shape[0];
     const cls = perImageClasses(classIndex, n, scores0);
     /** [N, C] one-hot selecting each image's class */
@@ -370,7 +446,7 @@ export function gradCam(
     /** [N, h, w, K] */
     const A = recorded.get(layer)! as tf.Tensor4D;
     const g = tf.grad((a: tf.Tensor) =>
-      tf.sum(tf.mul(runGraph(model, x, { logits, feed: { layer, value: a }, recorded, ...(fast ? { fast } : {}) }), sel)),
+      tf.sum(tf.mul(runGraph(model, x, { logits, feed: { layer, value: a }, recorded, exact, ...(fast ? { fast } : {}) }), sel)),
     )(A) as tf.Tensor4D;
     /** [N, 1, 1, K] */
     const alpha = tf.mean(g, [1, 2], true);

@@ -14,7 +14,22 @@
  * not backend) and use the fused kernel only where it is registered; on cpu
  * or tfjs-node they run tfjs-core's own formula, unchanged.
  */
-import { ClipByValue, Relu, Relu6, cast, engine, getGradient, getKernel, registerGradient, util } from '@tensorflow/tfjs';
+import {
+  ClipByValue,
+  Relu,
+  Relu6,
+  cast,
+  engine,
+  getGradient,
+  getKernel,
+  greater,
+  greaterEqual,
+  lessEqual,
+  logicalAnd,
+  mul,
+  registerGradient,
+  util,
+} from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo, TypedArray } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WASM } from './kernel-scope.ts';
@@ -80,6 +95,19 @@ const windowGradWasm: KernelFunc = ({ inputs, attrs, backend }) => {
 };
 
 export const windowGradConfig: KernelConfig = { kernelName: WINDOW_GRAD, backendName: WASM, kernelFunc: windowGradWasm };
+
+/**
+ * dy where x lies in the window, else 0: the fused kernel where the active backend has it, tf ops elsewhere.
+ * @param dy any shape; @param x the same shape
+ */
+export function windowGrad(dy: Tensor, x: Tensor, w: Window): Tensor {
+  if (getKernel(WINDOW_GRAD, engine().backendName) !== undefined && x.dtype === 'float32') {
+    const d = dy.dtype === 'float32' ? dy : cast(dy, 'float32');
+    return engine().runKernel(WINDOW_GRAD, { dy: d, x }, w as unknown as NamedAttrMap) as Tensor;
+  }
+  const above = w.includeLo ? greaterEqual(x, w.lo) : greater(x, w.lo);
+  return mul(dy, cast(logicalAnd(above, lessEqual(x, w.hi)), 'float32'));
+}
 
 /** Wraps tfjs-core's gradient of `kernelName` so the fused kernel runs where the active backend has it. */
 function fusedGradient(kernelName: string, windowOf: (attrs: NamedAttrMap) => Window): GradConfig {
