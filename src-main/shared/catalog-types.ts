@@ -248,7 +248,10 @@ export interface ImportRequest {
 export interface ImportSkip {
   path: string;
   reason: 'empty' | 'unsupported' | 'corrupt' | 'truncated' | 'not-an-image' | 'unreadable';
+  /** English sentence (CLI, logs). */
   message: string;
+  /** The technical part alone, in no particular language (decoder message, error code, extension); may be empty. */
+  detail: string;
 }
 
 export interface ImportDuplicate {

@@ -212,6 +212,7 @@ test('import, keyboard and bulk labelling, a region, undo, and everything kept a
   await page.getByTestId('import-start').click();
   await expect(page.getByTestId('import-report')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('skipped-list')).toContainText('破損した画像');
+  await expect(page.getByTestId('skipped-list')).toContainText('0 バイトのファイルです');
   await page.screenshot({ path: 'test-results/screens/library-import-report-ja.png' });
   await setLanguage(page, 'en');
 });

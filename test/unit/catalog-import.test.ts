@@ -154,6 +154,10 @@ describe('catalog import', () => {
       'garbage.jpg': 'corrupt',
     });
     for (const k of report.skipped) expect(k.message.length).toBeGreaterThan(5);
+    // The technical detail comes apart from the English sentence, for the UI to show under its own wording.
+    const details = Object.fromEntries(report.skipped.map((k) => [k.path.split('/').pop(), k.detail]));
+    expect(details).toMatchObject({ 'notes.txt': '.txt', 'anim.gif': '.gif', 'garbage.jpg': '.jpg', 'empty.jpg': '' });
+    expect(details['corrupt.png']!.length).toBeGreaterThan(3);
     // 4 + good1 + rotated + deep + 2 bmp + 2 tiff pages
     expect(report.imported).toBe(11);
     expect(report.labelled).toMatchObject({ scratch: 4, ok: 7 });

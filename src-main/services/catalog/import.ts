@@ -284,8 +284,8 @@ export async function runImport(
   })();
   const typeKeys = new Map(listTypes(db).map((t) => [t.id, t.key]));
   const claimed = new Map<string, string>(); // sha -> path, for content being imported right now
-  const skip = (path: string, reason: ImportSkip['reason'], message: string): void => {
-    report.skipped.push({ path, reason, message });
+  const skip = (path: string, reason: ImportSkip['reason'], message: string, detail = ''): void => {
+    report.skipped.push({ path, reason, message, detail });
   };
   let pendingIds: number[] = [];
   let lastFlush = Date.now();
@@ -449,17 +449,19 @@ export async function runImport(
     try {
       bytes = readFileSync(path);
     } catch (err) {
-      skip(path, 'unreadable', `Cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      skip(path, 'unreadable', `Cannot read the file: ${code}`, code);
       return;
     }
     if (bytes.length === 0) return skip(path, 'empty', 'The file is empty (0 bytes).');
     const fmt = sniffFormat(bytes);
     const ext = extname(path).toLowerCase();
     if (fmt === 'other-image')
-      return skip(path, 'unsupported', `Unsupported image format (${ext || 'no extension'}). Kensa reads JPEG, PNG, BMP and TIFF.`);
+      return skip(path, 'unsupported', `Unsupported image format (${ext || 'no extension'}). Kensa reads JPEG, PNG, BMP and TIFF.`, ext);
     if (fmt === null) {
-      if (IMAGE_EXTS.has(ext)) return skip(path, 'corrupt', `The file is named ${ext} but its content is not a readable image (damaged?).`);
-      return skip(path, 'not-an-image', `Not an image file (${ext || 'no extension'}).`);
+      if (IMAGE_EXTS.has(ext))
+        return skip(path, 'corrupt', `The file is named ${ext} but its content is not a readable image (damaged?).`, ext);
+      return skip(path, 'not-an-image', `Not an image file (${ext || 'no extension'}).`, ext);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     try {
@@ -496,10 +498,12 @@ export async function runImport(
       if ((err as { code?: string }).code?.startsWith('SQLITE')) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
       const c = classifyDecodeError(err, { bytes, format: fmt });
+      const detail = c.message.split('\n')[0]!;
       skip(
         path,
         c.reason,
-        `${c.reason === 'truncated' ? 'The image is truncated (incomplete file)' : c.reason === 'unsupported' ? 'Unsupported image variant' : 'The image is damaged'}: ${c.message.split('\n')[0]}`,
+        `${c.reason === 'truncated' ? 'The image is truncated (incomplete file)' : c.reason === 'unsupported' ? 'Unsupported image variant' : 'The image is damaged'}: ${detail}`,
+        detail,
       );
     } finally {
       claimed.delete(sha256);
