@@ -72,6 +72,9 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
   await expect(rows).toHaveCount(6, { timeout: 60_000 });
   await expect(page.getByTestId('inspect-summary')).toContainText('img/s');
   await expect(page.getByText('1 files were skipped')).toBeVisible();
+  await page.getByText('1 files were skipped').click();
+  await expect(page.getByTestId('inspect-skip')).toHaveAttribute('data-code', 'not-an-image');
+  await expect(page.getByTestId('inspect-skip')).toContainText('Not an image');
   const speed = await page.getByTestId('inspect-speed').textContent();
   expect(Number.parseFloat(speed ?? '0')).toBeGreaterThan(0);
 

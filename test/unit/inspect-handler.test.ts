@@ -86,6 +86,7 @@ describe('inspect', () => {
     expect(ins.runId).toBe(runId);
     expect(ins.items.map((i) => i.name)).toEqual(['a-scratch.jpg', 'b-crazing.jpg', 'c-scratch.png']);
     expect(ins.skipped.map((k) => k.path)).toEqual([join(tmp, 'photos', 'notes.txt')]);
+    expect(ins.skipped[0]!.code).toBe('not-an-image');
     expect(ins.imagesPerSecond).toBeGreaterThan(0);
     const direct = await api.predict({ paths: ins.items.map((i) => i.path!) });
     ins.items.forEach((it, k) => {

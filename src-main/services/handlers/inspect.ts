@@ -178,7 +178,7 @@ export function collectInspectFiles(paths: string[]): { files: string[]; skipped
   const skipped: InspectSkip[] = [];
   for (const e of collectEntries({ paths })) {
     if (INSPECT_EXTENSIONS.has(extname(e.path).toLowerCase())) files.push(e.path);
-    else skipped.push({ path: e.path, reason: 'not an image file (JPEG, PNG, BMP or TIFF)' });
+    else skipped.push({ path: e.path, code: 'not-an-image', reason: 'not an image file (JPEG, PNG, BMP or TIFF)' });
   }
   return { files, skipped };
 }
@@ -307,6 +307,7 @@ export function inspectHandlers(s: Services): InspectApi {
                       if (ctx.signal.aborted) throw e;
                       skip.push({
                         path: 'path' in one ? one.path : `#${one.imageId}`,
+                        code: 'failed',
                         reason: `${(e as Error).name}: ${(e as Error).message}`,
                       });
                     }
@@ -400,7 +401,7 @@ export function inspectHandlers(s: Services): InspectApi {
         const report = await runImport(project, { paths: [...byPath.keys()], labels: { from: 'none' } });
         result.imported = report.imported;
         result.duplicates = report.duplicates.length;
-        result.skipped = report.skipped.map((k) => ({ path: k.path, reason: k.message }));
+        result.skipped = report.skipped.map((k) => ({ path: k.path, code: k.reason, reason: k.message }));
         // Map created / duplicate images back onto the inspected files.
         const rows = report.imageIds.length
           ? (project.db

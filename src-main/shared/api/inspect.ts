@@ -3,6 +3,7 @@
  * folders of new photos as a cancellable task, read the results, export them as CSV and add photos to
  * the catalog with a label.
  */
+import type { ImportSkip } from '../catalog-types.ts';
 import type { ClassInfo, TrainingTaskKind } from '../training-types.ts';
 import type { TaskSnapshot } from '../types.ts';
 
@@ -44,6 +45,9 @@ export interface InspectItem {
 
 export interface InspectSkip {
   path: string;
+  /** Why, as a code the UI words: an import skip reason, or 'failed' (the engine could not read or predict it). */
+  code: ImportSkip['reason'] | 'failed';
+  /** English sentence or technical detail (CLI, logs; shown under the UI's own wording). */
   reason: string;
 }
 

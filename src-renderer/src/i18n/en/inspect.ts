@@ -34,6 +34,7 @@ export const inspect = {
   'inspect.csvPathHint': 'Full path of the CSV file, e.g. D:\\Reports\\line3.csv',
   'inspect.csvSaved': 'Saved {rows} rows to {file}',
   'inspect.partial': 'The inspection was cancelled: these are the images done before that.',
+  'inspect.skipFailed': 'Could not be inspected',
   'inspect.skipped': '{count} files were skipped',
   'inspect.selected': '{count} selected',
   'inspect.addAs': 'Add to the library as',

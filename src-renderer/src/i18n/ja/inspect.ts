@@ -35,6 +35,7 @@ export const inspect: Record<keyof typeof en, string> = {
   'inspect.csvPathHint': 'CSVファイルのフルパス（例：D:\\Reports\\line3.csv）',
   'inspect.csvSaved': '{file} に {rows} 行を保存しました',
   'inspect.partial': '検査は中止されました。中止までに処理した画像の結果です。',
+  'inspect.skipFailed': '検査できませんでした',
   'inspect.skipped': '{count} 件のファイルをスキップしました',
   'inspect.selected': '{count} 件選択中',
   'inspect.addAs': '次のラベルでライブラリに追加：',
