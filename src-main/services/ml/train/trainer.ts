@@ -85,6 +85,20 @@ interface Item {
   variant: FixedVariant;
 }
 
+/** What an epoch of either phase ends with. */
+interface EpochEnd {
+  epoch: number;
+  /** this.now() when the epoch began (paused time left out). */
+  startedAt: number;
+  totalEpochs: number;
+  losses: number[];
+  correct: number;
+  seen: number;
+  val: { loss: number; acc: number };
+  learningRate: number;
+  improved: boolean;
+}
+
 const EMBED_BATCH = 16;
 
 function yieldToEventLoop(): Promise<void> {
@@ -291,8 +305,7 @@ export class Trainer {
     const todoItems = todo.map((i) => items[i]!);
     let k = 0;
     for await (const b of this.batches(todoItems, EMBED_BATCH, null)) {
-      if (this.gate.paused) await this.gate.wait(this.inp.signal);
-      if (this.aborted) throw new CancelledError('Cancelled by the user');
+      await this.beforeBatch();
       await useBackend(this.inp.backends.inference);
       const feats = tf.tidy(
         () => (model.apply(pixelsToBatch(b.pixels, this.size), { training: false }) as tf.Tensor).dataSync() as Float32Array,
@@ -369,6 +382,33 @@ export class Trainer {
 
   // ---------------------------------------------------------------- phase 1
 
+  /** Before every batch: waits while paused, stops when cancelled. */
+  private async beforeBatch(): Promise<void> {
+    if (this.gate.paused) await this.gate.wait(this.inp.signal);
+    if (this.aborted) throw new CancelledError('Cancelled by the user');
+  }
+
+  /**
+   * Closes an epoch of either phase: early-stopping bookkeeping, the epoch event, a turn of the event loop.
+   * @returns whether early stopping ends the phase
+   */
+  private async endEpoch(phase: 'transfer' | 'finetune', book: EpochBook, end: EpochEnd): Promise<boolean> {
+    const stop = book.record(end.epoch, end.improved);
+    this.inp.onEvent({
+      kind: 'epoch',
+      phase,
+      epoch: end.epoch,
+      globalEpoch: this.globalEpoch,
+      totalEpochs: end.totalEpochs,
+      metrics: book.metrics(end.losses, end.correct, end.seen, end.val, end.learningRate),
+      durationMs: this.now() - end.startedAt,
+      batchLosses: end.losses,
+      improved: end.improved,
+    });
+    await yieldToEventLoop();
+    return stop;
+  }
+
   private async transferPhase(epochs: number, totalEpochs: number, durations: RunDurations): Promise<PhaseSummary> {
     const c = this.inp.config;
     const t0 = this.now();
@@ -444,8 +484,7 @@ export class Trainer {
           if (!random) {
             const buf = new Float32Array(c.batchSize * C);
             for (let b = 0; b < batches; b++) {
-              if (this.gate.paused) await this.gate.wait(this.inp.signal);
-              if (this.aborted) throw new CancelledError('Cancelled by the user');
+              await this.beforeBatch();
               const part = items.slice(b * c.batchSize, (b + 1) * c.batchSize);
               part.forEach((it, j) => {
                 const i = index.get(`${it.sample}:${it.variant}`)!;
@@ -458,8 +497,7 @@ export class Trainer {
             // Random extras: embeddings change every epoch, so the backbone runs on each batch.
             let b = 0;
             for await (const batch of this.batches(items, c.batchSize, erng.fork(2))) {
-              if (this.gate.paused) await this.gate.wait(this.inp.signal);
-              if (this.aborted) throw new CancelledError('Cancelled by the user');
+              await this.beforeBatch();
               await useBackend(this.inp.backends.inference);
               const feats = tf.tidy(
                 () =>
@@ -473,21 +511,8 @@ export class Trainer {
           const wouldImprove = !this.best || !Number.isFinite(this.best.loss) || (Number.isFinite(val.loss) && val.loss < this.best.loss);
           if (wouldImprove) syncHead();
           const improved = wouldImprove && this.checkpoint(val.loss, val.acc, null);
-          const stop = book.record(e, improved);
-          const metrics = book.metrics(losses, correct, seen, val, c.learningRate);
-          this.inp.onEvent({
-            kind: 'epoch',
-            phase: 'transfer',
-            epoch: e,
-            globalEpoch: this.globalEpoch,
-            totalEpochs,
-            metrics,
-            durationMs: this.now() - te0,
-            batchLosses: losses,
-            improved,
-          });
-          await yieldToEventLoop();
-          if (stop) break;
+          const end = { epoch: e, startedAt: te0, totalEpochs, losses, correct, seen, val, learningRate: c.learningRate, improved };
+          if (await this.endEpoch('transfer', book, end)) break;
         }
       } catch (err) {
         if (!(err instanceof CancelledError)) throw err;
@@ -562,8 +587,7 @@ export class Trainer {
         const batches = Math.ceil(items.length / c.batchSize);
         let b = 0;
         for await (const batch of this.batches(items, c.batchSize, random ? erng.fork(2) : null)) {
-          if (this.gate.paused) await this.gate.wait(this.inp.signal);
-          if (this.aborted) throw new CancelledError('Cancelled by the user');
+          await this.beforeBatch();
           const input = await frozen(batch.pixels);
           const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
           const [loss, acc] = this.trainStep(opt, vars, input, tail, labels, cw, dropRng);
@@ -575,21 +599,8 @@ export class Trainer {
         }
         const val = await this.validate(frozen, tail, valItems);
         const improved = this.checkpoint(val.loss, val.acc, tail);
-        const stop = book.record(e, improved);
-        const metrics = book.metrics(losses, correct, seen, val, c.fineTuneLearningRate);
-        this.inp.onEvent({
-          kind: 'epoch',
-          phase: 'finetune',
-          epoch: e,
-          globalEpoch: this.globalEpoch,
-          totalEpochs,
-          metrics,
-          durationMs: this.now() - te0,
-          batchLosses: losses,
-          improved,
-        });
-        await yieldToEventLoop();
-        if (stop) break;
+        const end = { epoch: e, startedAt: te0, totalEpochs, losses, correct, seen, val, learningRate: c.fineTuneLearningRate, improved };
+        if (await this.endEpoch('finetune', book, end)) break;
       }
       if (!valItems.length) this.checkpoint(NaN, NaN, tail);
     } catch (err) {
