@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { apiCall, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
+import { apiCall, trainRuns, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -44,26 +44,24 @@ test.beforeAll(async () => {
   });
   expect((await waitTask(imp.id)).state).toBe('succeeded');
   const split = { mode: 'random', valFraction: 0.4, testFraction: 0, seed: 3 };
-  const a = await call<{ id: string; runId: number }>('startTraining', {
-    name: 'Before',
-    task: 'multiclass',
-    inputSize: 96,
-    epochs: 3,
-    batchSize: 4,
-    split,
-  });
-  const b = await call<{ id: string; runId: number }>('startTraining', {
-    name: 'After',
-    task: 'multiclass',
-    inputSize: 96,
-    epochs: 6,
-    batchSize: 4,
-    split,
-  });
-  expect((await waitTask(a.id)).state).toBe('succeeded');
-  expect((await waitTask(b.id)).state).toBe('succeeded');
-  runA = a.runId;
-  runB = b.runId;
+  [runA, runB] = (await trainRuns(server, [
+    {
+      name: 'Before',
+      task: 'multiclass',
+      inputSize: 96,
+      epochs: 3,
+      batchSize: 4,
+      split,
+    },
+    {
+      name: 'After',
+      task: 'multiclass',
+      inputSize: 96,
+      epochs: 6,
+      batchSize: 4,
+      split,
+    },
+  ])) as [number, number];
 });
 test.afterAll(async () => {
   await server.stop();

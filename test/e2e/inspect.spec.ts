@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { apiCall, NEU_IMAGES as NEU, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
+import { apiCall, NEU_IMAGES as NEU, trainRuns, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -49,8 +49,7 @@ test.beforeAll(async () => {
   await call('createProject', join(server.tmp, 'project'), 'Line 3');
   const imp = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
   expect((await waitTask(imp.id)).state).toBe('succeeded');
-  const run = await call<{ id: string }>('startTraining', { name: 'Line 3 model', inputSize: 96, epochs: 3, batchSize: 4 });
-  expect((await waitTask(run.id)).state).toBe('succeeded');
+  await trainRuns(server, [{ name: 'Line 3 model', inputSize: 96, epochs: 3, batchSize: 4 }]);
 });
 test.afterAll(async () => {
   await server.stop();

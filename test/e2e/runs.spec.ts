@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiCall, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
+import { apiCall, trainRuns, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -34,26 +34,24 @@ test.beforeAll(async () => {
   const imp = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
   expect((await waitTask(imp.id)).state).toBe('succeeded');
   const split = { mode: 'random', valFraction: 0.3, testFraction: 0.2, seed: 3 };
-  const a = await call<{ id: string; runId: number }>('startTraining', {
-    name: 'Transfer 96',
-    inputSize: 96,
-    epochs: 3,
-    batchSize: 4,
-    split,
-  });
-  const b = await call<{ id: string; runId: number }>('startTraining', {
-    name: 'Fine-tune 96',
-    inputSize: 96,
-    epochs: 2,
-    fineTuneBlocks: 2,
-    fineTuneEpochs: 1,
-    batchSize: 4,
-    split,
-  });
-  expect((await waitTask(a.id)).state).toBe('succeeded');
-  expect((await waitTask(b.id)).state).toBe('succeeded');
-  runA = a.runId;
-  runB = b.runId;
+  [runA, runB] = (await trainRuns(server, [
+    {
+      name: 'Transfer 96',
+      inputSize: 96,
+      epochs: 3,
+      batchSize: 4,
+      split,
+    },
+    {
+      name: 'Fine-tune 96',
+      inputSize: 96,
+      epochs: 2,
+      fineTuneBlocks: 2,
+      fineTuneEpochs: 1,
+      batchSize: 4,
+      split,
+    },
+  ])) as [number, number];
 });
 test.afterAll(async () => {
   await server.stop();

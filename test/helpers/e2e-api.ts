@@ -48,3 +48,14 @@ export async function writeNeuCrops(dir: string, folders: Record<string, string>
         .toFile(join(dir, folder, `${cls}_${i}.jpg`));
   }
 }
+
+/**
+ * Starts training runs (queued one after another by the server), waits until all have succeeded and returns their
+ * run ids in order.
+ */
+export async function trainRuns(server: RunningServer, configs: Record<string, unknown>[]): Promise<number[]> {
+  const started: { id: string; runId: number }[] = [];
+  for (const config of configs) started.push(await apiCall<{ id: string; runId: number }>(server, 'startTraining', config));
+  for (const s of started) expect((await waitForTask(server, s.id)).state).toBe('succeeded');
+  return started.map((s) => s.runId);
+}
