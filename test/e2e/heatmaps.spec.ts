@@ -104,7 +104,9 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   await view.getByTestId('hm-compute').click();
   await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
   const srcs = () => view.getByTestId('heatmap-img').evaluateAll((els) => els.map((e) => decodeURIComponent(e.getAttribute('src') ?? '')));
-  await expect.poll(async () => (await srcs()).filter((u) => u.includes(`:gradcam:`) && u.includes(`:l-${finer}`)).length).toBe(8);
+  await expect
+    .poll(async () => (await srcs()).filter((u) => u.includes(`:gradcam:`) && u.includes(`:l-${finer}`)).length, { timeout: 60_000 })
+    .toBe(8);
   // The compute task may still be finishing the last maps the page already shows.
   await expect
     .poll(async () => {

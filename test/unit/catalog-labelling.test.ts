@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populateDemoProject } from '../../src-main/services/catalog/demo/populate.ts';
-import { listDefectTypes, listRegionBoxes, regionMask } from '../../src-main/services/catalog/dataset.ts';
+import { listRegionBoxes, regionMask } from '../../src-main/services/catalog/dataset.ts';
+import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
 import { decodeRle, encodeRle, blobToRle, rleToBlob } from '../../src-main/services/catalog/rle.ts';
 import { LATEST_SCHEMA_VERSION } from '../../src-main/services/db/migrations/index.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
@@ -57,7 +58,7 @@ describe('demo project', () => {
     const small = regionMask(db, img.id, 64, 64);
     expect(small.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(listRegionBoxes(db, img.id)).toHaveLength(1);
-    expect(listDefectTypes(db)[0]).toMatchObject({ key: 'ok', isOk: true, hotkey: '0' });
+    expect(listTypes(db)[0]).toMatchObject({ key: 'ok', isOk: true, hotkey: '0' });
   });
 });
 

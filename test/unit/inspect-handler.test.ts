@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { Inspection } from '../../src-main/shared/api/inspect.ts';
-import { listDefectTypes } from '../../src-main/services/catalog/dataset.ts';
+import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
 import { runImport } from '../../src-main/services/catalog/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   api = createHandlers(s);
   await api.createProject(join(tmp, 'project'), 'inspect test');
   const project = s.projects.require();
-  const ok = listDefectTypes(project.db).find((t) => t.isOk)!;
+  const ok = listTypes(project.db).find((t) => t.isOk)!;
   const rep = await runImport(project, {
     paths: [src],
     labels: { from: 'folders', mapping: { crazing: { defectTypeId: ok.id } }, createUnknown: true },

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { TrainingEvents } from '../../src-main/shared/api/training.ts';
-import { listDefectTypes } from '../../src-main/services/catalog/dataset.ts';
+import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
 import { runImport } from '../../src-main/services/catalog/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   api = createHandlers(s);
   await api.createProject(join(tmp, 'project'), 'training test');
   const project = s.projects.require();
-  const ok = listDefectTypes(project.db).find((t) => t.isOk)!;
+  const ok = listTypes(project.db).find((t) => t.isOk)!;
   const rep = await runImport(project, {
     paths: [src],
     labels: { from: 'folders', mapping: { crazing: { defectTypeId: ok.id } }, createUnknown: true },
@@ -174,7 +174,7 @@ describe('choosing the labels that train; pausing a run', () => {
     mkdirSync(src, { recursive: true });
     for (let i = 1; i <= 4; i++) copyFileSync(join(NEU, 'patches', `patches_${i}.jpg`), join(src, `patches_${i}.jpg`));
     await runImport(project, { paths: [join(tmp, 'src-patches')], labels: { from: 'folders', mapping: {}, createUnknown: true } });
-    const types = listDefectTypes(project.db);
+    const types = listTypes(project.db);
     const ok = types.find((t) => t.isOk)!.key;
     const scratches = types.find((t) => t.key.startsWith('scratch'))!.key;
     const patches = types.find((t) => t.key.startsWith('patch'))!.key;
@@ -203,9 +203,21 @@ describe('choosing the labels that train; pausing a run', () => {
       s.tasks.pause(b.taskId);
     });
     const snap = await api.startTraining({ ...small, name: 'paused' });
-    await expect.poll(() => s.tasks.get(snap.id).state).toBe('paused');
-    await new Promise((r) => setTimeout(r, 300)); // the epoch in flight may still end
-    const seen = epochs.length;
+    // The engine starts and computes embeddings before the first batch: seconds on a loaded machine.
+    await expect.poll(() => s.tasks.get(snap.id).state, { timeout: 60_000 }).toBe('paused');
+    // The epoch in flight may still end: wait until the count has stood still for 300 ms.
+    let seen = -1;
+    await expect
+      .poll(
+        async () => {
+          const before = epochs.length;
+          await new Promise((r) => setTimeout(r, 300));
+          seen = epochs.length;
+          return seen === before;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     await new Promise((r) => setTimeout(r, 1200));
     expect(epochs.length).toBe(seen);
     expect(seen).toBeLessThan(4);

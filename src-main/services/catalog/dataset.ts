@@ -32,30 +32,6 @@ export function listDatasetSamples(db: Db): DatasetSample[] {
     .all() as DatasetSample[];
 }
 
-export interface DefectTypeInfo {
-  id: number;
-  key: string;
-  nameEn: string;
-  nameJa: string;
-  color: string;
-  hotkey: string | null;
-  isOk: boolean;
-}
-
-export function listDefectTypes(db: Db): DefectTypeInfo[] {
-  return (
-    db.prepare('SELECT id, key, name_en, name_ja, color, hotkey, is_ok FROM defect_types ORDER BY sort_order, id').all() as {
-      id: number;
-      key: string;
-      name_en: string;
-      name_ja: string;
-      color: string;
-      hotkey: string | null;
-      is_ok: number;
-    }[]
-  ).map((r) => ({ id: r.id, key: r.key, nameEn: r.name_en, nameJa: r.name_ja, color: r.color, hotkey: r.hotkey, isOk: r.is_ok === 1 }));
-}
-
 /** A sharp pipeline of the stored image, EXIF-rotated, first page, any format (BMP/16-bit handled), ready for .resize().raw() */
 export async function openStoredImage(project: Project, imageId: number): Promise<Sharp> {
   const r = requireImageRow(project.db, imageId);

@@ -23,7 +23,8 @@ import type {
 } from '../../shared/heatmap-types.ts';
 import type { ClassInfo } from '../../shared/training-types.ts';
 import type { TaskSnapshot } from '../../shared/types.ts';
-import { listDatasetSamples, listDefectTypes, listRegionBoxes, openStoredImage, regionMask } from '../catalog/dataset.ts';
+import { listDatasetSamples, listRegionBoxes, openStoredImage, regionMask } from '../catalog/dataset.ts';
+import { listTypes } from '../db/repos/defect-types.ts';
 import * as runs from '../db/repos/runs.ts';
 import type { EngineSample } from '../ml/data/source.ts';
 import type { HeatmapJobRequest } from '../ml/engine/jobs/heatmaps.ts';
@@ -117,7 +118,7 @@ export class HeatmapService {
       const keys = d.classInfo.map((c) => c.key);
       const okIdx = d.classInfo.findIndex((c) => c.isOk);
       const okKeys = new Set(
-        listDefectTypes(p.db)
+        listTypes(p.db)
           .filter((t) => t.isOk)
           .map((t) => t.key),
       );

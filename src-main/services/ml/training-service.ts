@@ -20,7 +20,8 @@ import {
   type TrainingEstimate,
 } from '../../shared/training-types.ts';
 import type { BackendName, TaskSnapshot } from '../../shared/types.ts';
-import { listDatasetSamples, listDefectTypes } from '../catalog/dataset.ts';
+import { listDatasetSamples } from '../catalog/dataset.ts';
+import { listTypes } from '../db/repos/defect-types.ts';
 import * as runs from '../db/repos/runs.ts';
 import { builtInWeightsDirs } from '../paths.ts';
 import type { Project } from '../projects/project.ts';
@@ -115,7 +116,7 @@ interface Dataset {
 /** Reads labelled images and builds the classes and the split for a run. */
 export function buildDataset(project: Project, config: TrainConfig): Dataset {
   const db = project.db;
-  const types = listDefectTypes(db);
+  const types = listTypes(db);
   const typeByKey = new Map(types.map((t) => [t.key, t]));
   let samples = listDatasetSamples(db);
   if (config.labels) {
