@@ -42,49 +42,47 @@ export function perClassMetrics(confusion: number[][], keys: string[]): PerClass
   });
 }
 
+/** Counts at each distinct threshold, by falling score: true and false positives with score ≥ threshold. */
+function* thresholdSweep(scores: number[], positive: boolean[]): Generator<{ threshold: number; tp: number; fp: number }> {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < idx.length;) {
+    const threshold = scores[idx[k]!]!;
+    while (k < idx.length && scores[idx[k]!]! === threshold) {
+      if (positive[idx[k]!]) tp++;
+      else fp++;
+      k++;
+    }
+    yield { threshold, tp, fp };
+  }
+}
+
 /**
  * ROC curve of scores for the positive class; points sorted by falling threshold, starting at (0,0).
  * Ties share a point. AUC by the trapezoid rule (equals the Mann-Whitney statistic).
  */
 export function rocCurve(scores: number[], positive: boolean[]): { points: CurvePoint[]; auc: number } {
-  const idx = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const P = positive.filter(Boolean).length;
   const N = positive.length - P;
   const points: CurvePoint[] = [{ threshold: Infinity, x: 0, y: 0 }];
-  let tp = 0;
-  let fp = 0;
   let auc = 0;
-  for (let k = 0; k < idx.length;) {
-    const t = scores[idx[k]!]!;
-    while (k < idx.length && scores[idx[k]!]! === t) {
-      if (positive[idx[k]!]) tp++;
-      else fp++;
-      k++;
-    }
+  for (const { threshold, tp, fp } of thresholdSweep(scores, positive)) {
     const x = N ? fp / N : 0;
     const y = P ? tp / P : 0;
     const prev = points[points.length - 1]!;
     auc += ((x - prev.x) * (y + prev.y)) / 2;
-    points.push({ threshold: t, x, y });
+    points.push({ threshold, x, y });
   }
   return { points, auc: P && N ? auc : NaN };
 }
 
 /** Precision-recall points (x = recall, y = precision) by falling threshold. */
 export function prCurve(scores: number[], positive: boolean[]): CurvePoint[] {
-  const idx = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const P = positive.filter(Boolean).length;
   const points: CurvePoint[] = [];
-  let tp = 0;
-  let fp = 0;
-  for (let k = 0; k < idx.length;) {
-    const t = scores[idx[k]!]!;
-    while (k < idx.length && scores[idx[k]!]! === t) {
-      if (positive[idx[k]!]) tp++;
-      else fp++;
-      k++;
-    }
-    points.push({ threshold: t, x: P ? tp / P : 0, y: tp + fp ? tp / (tp + fp) : 1 });
+  for (const { threshold, tp, fp } of thresholdSweep(scores, positive)) {
+    points.push({ threshold, x: P ? tp / P : 0, y: tp + fp ? tp / (tp + fp) : 1 });
   }
   return points;
 }
