@@ -205,17 +205,20 @@ export function buildSegment(
   return model;
 }
 
+/** The dense softmax layer both the classifier and the head on embeddings end in (same name, so weights move). */
+function headDense(numClasses: number, seed: number): tf.layers.Layer {
+  return tf.layers.dense({
+    units: numClasses,
+    activation: 'softmax',
+    name: HEAD_LAYERS.dense,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  });
+}
+
 /** The head on embeddings: input [C] → dense softmax (dropout is applied by the trainer). */
 export function buildHead(channels: number, numClasses: number, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [channels], name: 'embedding' });
-  const out = tf.layers
-    .dense({
-      units: numClasses,
-      activation: 'softmax',
-      name: HEAD_LAYERS.dense,
-      kernelInitializer: tf.initializers.glorotUniform({ seed }),
-    })
-    .apply(input) as Sym;
+  const out = headDense(numClasses, seed).apply(input) as Sym;
   return tf.model({ inputs: input, outputs: out, name: 'head' });
 }
 
@@ -230,14 +233,7 @@ export function buildClassifier(spec: BackboneSpec, size: number, numClasses: nu
   for (let b = 0; b <= spec.blocks; b++) x = applyBlock(spec, b, x);
   x = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.gap }).apply(x) as Sym;
   x = tf.layers.dropout({ rate: dropout, name: HEAD_LAYERS.dropout }).apply(x) as Sym;
-  const out = tf.layers
-    .dense({
-      units: numClasses,
-      activation: 'softmax',
-      name: HEAD_LAYERS.dense,
-      kernelInitializer: tf.initializers.glorotUniform({ seed }),
-    })
-    .apply(x) as Sym;
+  const out = headDense(numClasses, seed).apply(x) as Sym;
   const model = tf.model({ inputs: input, outputs: out, name: `kensa_${spec.id}_${size}` });
   freezeBatchNorm(model);
   return model;
