@@ -209,8 +209,9 @@ export function renderCore(opts: { seed: number; defect: DemoDefect; coreType?: 
     // The shifted band catches the light differently: a brightness step and bright leading edges.
     for (let i = 0; i < n; i++) if (mask[i] && inside[i]) lum[i]! += 0.09;
   }
-  if (defect === 'scratch') drawScratch(size, cx, cy, g, inside, lum, mask, rnd);
-  if (defect === 'dent') drawDent(size, cx, cy, g, inside, lum, mask, rnd);
+  const scene: Scene = { size, cx, cy, g, inside, lum, mask, rnd };
+  if (defect === 'scratch') drawScratch(scene);
+  if (defect === 'dent') drawDent(scene);
   if (chip) {
     // A chip's broken face is a bright rim in the notch.
     for (let i = 0; i < n; i++) {
@@ -234,15 +235,19 @@ export function renderCore(opts: { seed: number; defect: DemoDefect; coreType?: 
   return { size, rgb, mask, coreType, defect };
 }
 
-function randomMaterialPoint(
-  size: number,
-  cx: number,
-  cy: number,
-  g: Geometry,
-  inside: Uint8Array,
-  rnd: () => number,
-  margin: number,
-): [number, number] {
+/** What a defect is drawn into: the core's geometry and material mask, the luminance and defect-mask buffers. */
+interface Scene {
+  size: number;
+  cx: number;
+  cy: number;
+  g: Geometry;
+  inside: Uint8Array;
+  lum: Float32Array;
+  mask: Uint8Array;
+  rnd: () => number;
+}
+
+function randomMaterialPoint({ size, cx, cy, g, inside, rnd }: Scene, margin: number): [number, number] {
   for (let t = 0; t < 500; t++) {
     const r = g.inner + margin + rnd() * Math.max(1, g.outer - g.inner - 2 * margin);
     const th = rnd() * TAU;
@@ -253,17 +258,9 @@ function randomMaterialPoint(
   return [Math.round(cx + (g.inner + g.outer) / 2), Math.round(cy)];
 }
 
-function drawScratch(
-  size: number,
-  cx: number,
-  cy: number,
-  g: Geometry,
-  inside: Uint8Array,
-  lum: Float32Array,
-  mask: Uint8Array,
-  rnd: () => number,
-): void {
-  const [x0, y0] = randomMaterialPoint(size, cx, cy, g, inside, rnd, 8);
+function drawScratch(scene: Scene): void {
+  const { size, inside, lum, mask, rnd } = scene;
+  const [x0, y0] = randomMaterialPoint(scene, 8);
   const len = 50 + rnd() * 110;
   const a = rnd() * TAU;
   const x2 = x0 + Math.cos(a) * len;
@@ -295,18 +292,10 @@ function drawScratch(
   }
 }
 
-function drawDent(
-  size: number,
-  cx: number,
-  cy: number,
-  g: Geometry,
-  inside: Uint8Array,
-  lum: Float32Array,
-  mask: Uint8Array,
-  rnd: () => number,
-): void {
+function drawDent(scene: Scene): void {
+  const { size, inside, lum, mask, rnd } = scene;
   const rad = 6 + rnd() * 8;
-  const [x0, y0] = randomMaterialPoint(size, cx, cy, g, inside, rnd, Math.ceil(rad * 2));
+  const [x0, y0] = randomMaterialPoint(scene, Math.ceil(rad * 2));
   const ha = rnd() * TAU;
   const hx = x0 + Math.cos(ha) * rad * 0.45;
   const hy = y0 + Math.sin(ha) * rad * 0.45;
