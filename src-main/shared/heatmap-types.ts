@@ -1,7 +1,9 @@
 /** Heatmap domain types (gallery, scores, exports): plain data shared by services, CLI and UI. */
 import type { ClassInfo } from './training-types.ts';
 
-export type HeatmapMethod = 'cam' | 'gradcam' | 'saliency' | 'smoothgrad';
+/** Every heatmap method, in the order the UI and the score tables list them. */
+export const HEATMAP_METHODS = ['cam', 'gradcam', 'saliency', 'smoothgrad'] as const;
+export type HeatmapMethod = (typeof HEATMAP_METHODS)[number];
 export type ColormapName = 'turbo' | 'jet' | 'grey';
 export type HeatmapSplit = 'train' | 'val' | 'test';
 

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
 import type { ColormapName, GalleryItem, HeatmapMethod, HeatmapSplit } from '../../shared/heatmap-types.ts';
+import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
 import { ensureCatalog } from '../../services/catalog/service.ts';
 import * as runs from '../../services/db/repos/runs.ts';
 import { heatmapService } from '../../services/heatmaps/service.ts';
 import type { CliCommand } from '../command.ts';
 
-const METHODS = ['cam', 'gradcam', 'saliency', 'smoothgrad'];
+const METHODS: readonly string[] = HEATMAP_METHODS;
 
 export const heatmapsCommand: CliCommand = {
   name: 'heatmaps',

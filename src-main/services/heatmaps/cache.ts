@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HeatmapMethod, HeatmapParams } from '../../shared/heatmap-types.ts';
+import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
 import type { Grid } from './math.ts';
 
 const MAGIC = 0x314d484b; // 'KHM1'
@@ -45,7 +46,7 @@ export function mediaIdOf(k: HeatmapKey): string {
   return [k.runId, k.imageId, k.method, k.classIndex, k.paramsKey].join(':');
 }
 
-const METHODS = new Set<string>(['cam', 'gradcam', 'saliency', 'smoothgrad']);
+const METHODS = new Set<string>(HEATMAP_METHODS);
 
 export function parseMediaId(id: string): HeatmapKey | null {
   const [run, img, method, cls, ...rest] = id.split(':');

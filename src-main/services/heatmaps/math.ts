@@ -11,6 +11,7 @@
  * class probability. Every function keeps its tensors in tf.tidy; results come back as plain Float32Arrays.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HeatmapMethod } from '../../shared/heatmap-types.ts';
 import { windowGrad } from '../ml/wasm-grads/activation-grads.ts';
 
 /** A map on a grid (row-major, `height` rows of `width`). */
@@ -20,8 +21,7 @@ export interface Grid {
   data: Float32Array;
 }
 
-export type HeatmapMethod = 'cam' | 'gradcam' | 'saliency' | 'smoothgrad';
-export const HEATMAP_METHODS: readonly HeatmapMethod[] = ['cam', 'gradcam', 'saliency', 'smoothgrad'];
+export type { HeatmapMethod };
 
 /** The layers CAM needs: the feature layer feeding global average pooling, and the dense head after it. */
 export interface CamLayers {

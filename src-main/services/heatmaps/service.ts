@@ -21,10 +21,12 @@ import type {
   ScoreRow,
   ScoreTable,
 } from '../../shared/heatmap-types.ts';
+import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
 import type { ClassInfo } from '../../shared/training-types.ts';
 import type { TaskSnapshot } from '../../shared/types.ts';
 import { listDatasetSamples, listRegionBoxes, openStoredImage, regionMask } from '../catalog/dataset.ts';
 import { listTypes } from '../db/repos/defect-types.ts';
+import { clearRunHeatmaps, listPredictions, listScores, upsertPrediction, upsertScore } from '../db/repos/heatmaps.ts';
 import * as runs from '../db/repos/runs.ts';
 import type { EngineSample } from '../ml/data/source.ts';
 import type { HeatmapJobRequest } from '../ml/engine/jobs/heatmaps.ts';
@@ -39,7 +41,6 @@ import { aggregateScores, scoreMap } from './scoring.ts';
 
 /** Pointing-game tolerance, in pixels of the original image. */
 export const POINTING_TOLERANCE_PX = 4;
-const METHODS: readonly HeatmapMethod[] = ['cam', 'gradcam', 'saliency', 'smoothgrad'];
 
 interface RunInfo {
   runId: number;
@@ -59,7 +60,7 @@ interface ImageRow {
 function checkMethods(m: unknown): HeatmapMethod[] {
   const list = Array.isArray(m) ? m : [m];
   for (const x of list)
-    if (!METHODS.includes(x as HeatmapMethod))
+    if (!(HEATMAP_METHODS as readonly string[]).includes(x as string))
       throw new ValidationError(`Unknown heatmap method "${String(x)}". Choose cam, gradcam, saliency or smoothgrad.`);
   return list as HeatmapMethod[];
 }
@@ -199,7 +200,7 @@ export class HeatmapService {
       g.entries.push(e);
       groups.set(key, g);
     }
-    const predicted = this.predictions(p, run.runId);
+    const predicted = listPredictions(p.db, run.runId);
     const cache = this.cache(p);
     if (methods.some((m) => m !== 'cam')) {
       const { backends } = await trainingService(this.s).engine.ensureStarted();
@@ -275,7 +276,7 @@ export class HeatmapService {
           const k: HeatmapKey = { runId: run.runId, imageId: e.imageId, method: e.method, classIndex: e.classIndex, paramsKey };
           const grid: Grid = { width: e.width, height: e.height, data: e.data };
           cache.write(k, grid, e.probabilities);
-          this.storePrediction(p, run.runId, e.imageId, e.probabilities);
+          upsertPrediction(p.db, run.runId, e.imageId, e.probabilities);
           const row = rows.get(e.imageId);
           const classKey = run.classes[e.classIndex]!.key;
           if (row) this.storeScore(p, run, k, classKey, grid, row);
@@ -283,18 +284,6 @@ export class HeatmapService {
         },
       },
     );
-  }
-
-  private storePrediction(p: Project, runId: number, imageId: number, probs: number[]): void {
-    let best = 0;
-    probs.forEach((v, i) => {
-      if (v > probs[best]!) best = i;
-    });
-    p.db
-      .prepare(
-        'INSERT INTO heatmap_predictions (run_id, image_id, probabilities, predicted, confidence) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, image_id) DO UPDATE SET probabilities = excluded.probabilities, predicted = excluded.predicted, confidence = excluded.confidence',
-      )
-      .run(runId, imageId, JSON.stringify(probs.map((v) => Math.round(v * 1e6) / 1e6)), best, probs[best]!);
   }
 
   /** Scores a map against the image's regions of its class (binary 'defect': any region); none for OK classes. */
@@ -306,30 +295,9 @@ export class HeatmapService {
     const up = resizeBilinear(normaliseFor(k.method, grid), row.width, row.height);
     const s = scoreMap(up, mask, POINTING_TOLERANCE_PX);
     if (!s) return null;
-    p.db
-      .prepare(
-        `INSERT INTO heatmap_scores (run_id, image_id, method, class_key, params_key, pointing, energy, area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, image_id, method, class_key, params_key) DO UPDATE SET pointing = excluded.pointing, energy = excluded.energy, area = excluded.area`,
-      )
-      .run(k.runId, k.imageId, k.method, classKey, k.paramsKey, s.pointing ? 1 : 0, s.energy, s.area);
-    return { pointing: s.pointing, energy: s.energy, area: s.area };
-  }
-
-  private predictions(p: Project, runId: number): Map<number, { probabilities: number[]; predicted: number; confidence: number }> {
-    const rows = p.db
-      .prepare('SELECT image_id, probabilities, predicted, confidence FROM heatmap_predictions WHERE run_id = ?')
-      .all(runId) as {
-      image_id: number;
-      probabilities: string;
-      predicted: number;
-      confidence: number;
-    }[];
-    return new Map(
-      rows.map((r) => [
-        r.image_id,
-        { probabilities: JSON.parse(r.probabilities) as number[], predicted: r.predicted, confidence: r.confidence },
-      ]),
-    );
+    const score = { pointing: s.pointing, energy: s.energy, area: s.area };
+    upsertScore(p.db, k.runId, { imageId: k.imageId, method: k.method, classKey, paramsKey: k.paramsKey, ...score });
+    return score;
   }
 
   // ------------------------------------------------------------------ gallery and scores
@@ -339,23 +307,12 @@ export class HeatmapService {
     const run = this.run(p, Number(q.runId));
     const methods = checkMethods(q.methods ?? ['cam', 'smoothgrad']);
     const params = checkParams(q.params);
-    const preds = this.predictions(p, run.runId);
+    const preds = listPredictions(p.db, run.runId);
     const cache = this.cache(p);
-    const scoreRows = p.db
-      .prepare('SELECT image_id, method, class_key, params_key, pointing, energy, area FROM heatmap_scores WHERE run_id = ?')
-      .all(run.runId) as {
-      image_id: number;
-      method: string;
-      class_key: string;
-      params_key: string;
-      pointing: number;
-      energy: number;
-      area: number;
-    }[];
     const scores = new Map(
-      scoreRows.map((r) => [
-        `${r.image_id}|${r.method}|${r.class_key}|${r.params_key}`,
-        { pointing: r.pointing === 1, energy: r.energy, area: r.area },
+      listScores(p.db, run.runId).map((r) => [
+        `${r.imageId}|${r.method}|${r.classKey}|${r.paramsKey}`,
+        { pointing: r.pointing, energy: r.energy, area: r.area },
       ]),
     );
     const split = q.split ?? 'all';
@@ -425,32 +382,24 @@ export class HeatmapService {
     const run = this.run(p, Number(runId));
     const splitOf = new Map(run.snapshot.map((e) => [e.imageId, e.split]));
     const methods = opts.methods ? checkMethods(opts.methods) : null;
-    const rows = p.db
-      .prepare('SELECT image_id, method, class_key, params_key, pointing, energy, area FROM heatmap_scores WHERE run_id = ?')
-      .all(run.runId) as {
-      image_id: number;
-      method: HeatmapMethod;
-      class_key: string;
-      params_key: string;
-      pointing: number;
-      energy: number;
-      area: number;
-    }[];
+    const labelOf = new Map(run.snapshot.map((e) => [e.imageId, e.label]));
+    const rows = listScores(p.db, run.runId);
     const groups = new Map<
       string,
       { method: HeatmapMethod; paramsKey: string; classKey: string; list: { pointing: boolean; energy: number; area: number }[] }
     >();
     for (const r of rows) {
-      if (opts.split && opts.split !== 'all' && splitOf.get(r.image_id) !== opts.split) continue;
-      if (methods && !methods.includes(r.method)) continue;
-      const label = run.task === 'binary' ? (run.snapshot.find((e) => e.imageId === r.image_id)?.label ?? r.class_key) : r.class_key;
-      for (const key of [`${r.method}|${r.params_key}|${label}`, `${r.method}|${r.params_key}|*`]) {
-        const g = groups.get(key) ?? { method: r.method, paramsKey: r.params_key, classKey: key.endsWith('|*') ? '*' : label, list: [] };
-        g.list.push({ pointing: r.pointing === 1, energy: r.energy, area: r.area });
+      const method = r.method as HeatmapMethod;
+      if (opts.split && opts.split !== 'all' && splitOf.get(r.imageId) !== opts.split) continue;
+      if (methods && !methods.includes(method)) continue;
+      const label = run.task === 'binary' ? (labelOf.get(r.imageId) ?? r.classKey) : r.classKey;
+      for (const key of [`${method}|${r.paramsKey}|${label}`, `${method}|${r.paramsKey}|*`]) {
+        const g = groups.get(key) ?? { method, paramsKey: r.paramsKey, classKey: key.endsWith('|*') ? '*' : label, list: [] };
+        g.list.push({ pointing: r.pointing, energy: r.energy, area: r.area });
         groups.set(key, g);
       }
     }
-    const order = (m: string) => METHODS.indexOf(m as HeatmapMethod);
+    const order = (m: string) => HEATMAP_METHODS.indexOf(m as HeatmapMethod);
     const out: ScoreRow[] = [...groups.values()]
       .map((g) => ({ method: g.method, paramsKey: g.paramsKey, classKey: g.classKey, ...aggregateScores(g.list) }))
       .sort(
@@ -466,8 +415,7 @@ export class HeatmapService {
     const p = this.s.projects.require();
     this.run(p, Number(runId));
     rmSync(this.cache(p).runDir(runId), { recursive: true, force: true });
-    p.db.prepare('DELETE FROM heatmap_scores WHERE run_id = ?').run(runId);
-    p.db.prepare('DELETE FROM heatmap_predictions WHERE run_id = ?').run(runId);
+    clearRunHeatmaps(p.db, runId);
   }
 
   // ------------------------------------------------------------------ pictures

@@ -10,11 +10,12 @@ import type {
   HeatmapSplit,
   ScoreTable,
 } from '../../../../src-main/shared/heatmap-types.ts';
+import { HEATMAP_METHODS } from '../../../../src-main/shared/heatmap-types.ts';
 import type { RunSummary } from '../../../../src-main/shared/training-types.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
 
-export const METHODS: HeatmapMethod[] = ['cam', 'gradcam', 'saliency', 'smoothgrad'];
+export const METHODS = HEATMAP_METHODS;
 export const COLORMAPS: ColormapName[] = ['turbo', 'jet', 'grey'];
 export const PAGE_SIZE = 24;
 
