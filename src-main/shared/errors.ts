@@ -20,7 +20,38 @@ export class KensaError extends Error {
   }
 }
 
-function defineError(name: string): new (message: string, detail?: unknown) => KensaError {
+/**
+ * Every error name the UI may receive from Kensa's own code; the renderer has a title and a what-to-do hint for each
+ * in every language (its catalogs are typed against this list).
+ */
+export const ERROR_NAMES = [
+  'NoProjectOpenError',
+  'ProjectNotFoundError',
+  'NotAProjectError',
+  'ProjectExistsError',
+  'ProjectLockedError',
+  'ReadOnlyFolderError',
+  'DatabaseTooNewError',
+  'CorruptDatabaseError',
+  'CorruptImageError',
+  'UnsupportedImageError',
+  'OutOfMemoryError',
+  'BackendUnavailableError',
+  'ModelWeightsError',
+  'CancelledError',
+  'ValidationError',
+  'NotFoundError',
+  'EngineCrashedError',
+  'ConflictError',
+  'UnauthorizedError',
+] as const;
+export type ErrorName = (typeof ERROR_NAMES)[number];
+
+export function isKnownErrorName(name: string): name is ErrorName {
+  return (ERROR_NAMES as readonly string[]).includes(name);
+}
+
+function defineError(name: ErrorName): new (message: string, detail?: unknown) => KensaError {
   const cls = class extends KensaError {
     constructor(message: string, detail?: unknown) {
       super(message, detail);
@@ -50,13 +81,24 @@ export const NotFoundError = defineError('NotFoundError');
 export const EngineCrashedError = defineError('EngineCrashedError');
 export const ConflictError = defineError('ConflictError');
 
+/**
+ * Native TensorFlow ("OOM when allocating tensor"), the wasm heap ("Cannot enlarge memory", "Maximum memory size
+ * exceeded") and V8 report memory exhaustion in several ways.
+ */
+export function isOutOfMemory(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'OutOfMemoryError' ||
+    /out of memory|\bOOM\b|allocation failed|Cannot enlarge memory|Maximum memory size exceeded/i.test(err.message)
+  );
+}
+
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
     const out: SerializedError = { name: err.name || 'Error', message: err.message };
     const detail = (err as { detail?: unknown }).detail;
     if (detail !== undefined) out.detail = detail;
-    // Native TensorFlow and V8 report memory exhaustion in several ways; one name for the UI.
-    if (/out of memory|OOM|allocation failed|Array buffer allocation failed/i.test(err.message) && out.name === 'Error') {
+    if (out.name === 'Error' && isOutOfMemory(err)) {
       out.name = 'OutOfMemoryError';
     }
     return out;

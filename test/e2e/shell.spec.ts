@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 let server: RunningServer;
@@ -55,14 +56,16 @@ test('create, open and switch projects end to end', async ({ page }) => {
   await expect(page.getByTestId('project-name')).toHaveText('Line B');
 });
 
-test('a service error shows its name and message in the UI', async ({ page }) => {
+test('a service error is worded by its name in the UI language, with what to do and the server detail', async ({ page }) => {
   await page.goto(server.url);
   await page.getByTestId('project-switcher').click();
   const open = page.getByRole('form', { name: 'Open project' });
   await open.getByRole('textbox').fill(join(server.tmp, 'does-not-exist'));
   await open.getByRole('button', { name: 'Open', exact: true }).click();
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText('ProjectNotFoundError');
+  await expect(alert.locator('[data-error-name]')).toHaveAttribute('data-error-name', 'ProjectNotFoundError');
+  await expect(alert).toContainText('Project folder not found');
+  await expect(alert).toContainText('remove it from the list');
   await expect(alert).toContainText('does not exist');
 
   // A folder that is not a project gets its own error.
@@ -70,7 +73,7 @@ test('a service error shows its name and message in the UI', async ({ page }) =>
   mkdirSync(plain, { recursive: true });
   await open.getByRole('textbox').fill(plain);
   await open.getByRole('button', { name: 'Open', exact: true }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'NotAProjectError' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'This folder is not a Kensa project' })).toBeVisible();
 
   if (process.getuid?.() !== 0) {
     // Root ignores permissions, so the read-only case only runs as a normal user.
@@ -80,8 +83,22 @@ test('a service error shows its name and message in the UI', async ({ page }) =>
     const create = page.getByRole('form', { name: 'New project' });
     await create.getByRole('textbox').first().fill(ro);
     await create.getByRole('button', { name: 'Create', exact: true }).click();
-    await expect(page.getByRole('alert').filter({ hasText: 'ReadOnlyFolderError' })).toBeVisible();
+    await expect(page.getByRole('alert').filter({ hasText: 'Kensa cannot write to this folder' })).toBeVisible();
   }
+
+  // In Japanese the same error reads in Japanese; the server's detail is kept beside it.
+  for (const b of await page.getByRole('alert').getByRole('button').all()) await b.click();
+  await switchLanguage(server, page, 'ja');
+  const openJa = page.getByRole('form', { name: 'プロジェクトを開く' });
+  await openJa.getByRole('textbox').fill(join(server.tmp, 'does-not-exist'));
+  await openJa.getByRole('button', { name: '開く', exact: true }).click();
+  const ja = page.getByRole('alert');
+  await expect(ja).toContainText('プロジェクトフォルダーが見つかりません');
+  await expect(ja).toContainText('一覧から削除してください');
+  await expect(ja).toContainText('詳細');
+  await expect(ja).toContainText('does not exist');
+  await page.screenshot({ path: 'test-results/screens/error-ja.png' });
+  await switchLanguage(server, page, 'en');
 });
 
 test('the UI switches to Japanese and back, and keeps the choice', async ({ page }) => {

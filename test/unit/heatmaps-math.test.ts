@@ -11,6 +11,7 @@ import {
   smoothGrad,
   spatialLayers,
 } from '../../src-main/services/heatmaps/math.ts';
+import { fillGaussian } from '../../src-main/services/heatmaps/gaussian.ts';
 import { aggregateScores, scoreMap } from '../../src-main/services/heatmaps/scoring.ts';
 import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
 import { colorOf, overlay } from '../../src-main/services/heatmaps/colormap.ts';
@@ -180,6 +181,76 @@ describe('saliency and SmoothGrad', () => {
     // and differs from plain saliency (noise did something) while staying the same scale
     const plain = saliency(m, x, 1).maps[0]!;
     expect(Array.from(a.map.data)).not.toEqual(Array.from(plain.data));
+    x.dispose();
+  });
+
+  it('is the mean saliency of x + σ·range·z over the copies, z drawn per copy from seed + i', () => {
+    const m = residualNet(4);
+    const x = tf.randomUniform([1, 8, 8, 3], -1, 1, 'float32', 6) as tf.Tensor4D;
+    const sg = smoothGrad(m, x, 2, { n: 3, sigma: 0.15, inputRange: 2, batchSize: 2, seed: 9 });
+    const base = x.dataSync() as Float32Array;
+    const expected = new Float32Array(64);
+    for (let i = 0; i < 3; i++) {
+      const copy = new Float32Array(base.length);
+      fillGaussian(copy, 9 + i, 0.3, base);
+      const noisy = tf.tensor4d(copy, [1, 8, 8, 3]);
+      const map = saliency(m, noisy, 2).maps[0]!;
+      noisy.dispose();
+      for (let k = 0; k < 64; k++) expected[k]! += map.data[k]! / 3;
+    }
+    for (let k = 0; k < 64; k++) expect(sg.map.data[k]).toBeCloseTo(expected[k]!, 5);
+    x.dispose();
+  });
+
+  it('splits a batch that runs out of memory, gives the same map and leaks nothing', () => {
+    // A layer that fails like native TensorFlow on a GPU when it gets more than 2 images at once.
+    let failure = 'OOM when allocating tensor with shape';
+    class OomAbove2 extends tf.layers.Layer {
+      static className = 'OomAbove2';
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        if (x.shape[0]! > 2) throw new Error(`${failure}[${x.shape.join(',')}]`);
+        return tf.mul(x, 1);
+      }
+    }
+    const input = tf.input({ shape: [8, 8, 3] });
+    const conv = tf.layers
+      .conv2d({
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: 'c',
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+      })
+      .apply(input) as tf.SymbolicTensor;
+    const gate = new OomAbove2({ name: 'gate' }).apply(conv) as tf.SymbolicTensor;
+    const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(gate) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 2, activation: 'softmax', name: 'head_dense', kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }) })
+      .apply(gap) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: out });
+    const x = tf.randomUniform([1, 8, 8, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const oneByOne = smoothGrad(m, x, 1, { n: 7, batchSize: 1 });
+    const before = tf.memory().numTensors;
+    const split = smoothGrad(m, x, 1, { n: 7, batchSize: 7 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(split.batchSize).toBe(2);
+    for (let k = 0; k < 64; k++) expect(split.map.data[k]).toBeCloseTo(oneByOne.map.data[k]!, 5);
+    // Other failures are not retried.
+    failure = 'Invalid shape';
+    expect(() => smoothGrad(m, x, 1, { n: 3, batchSize: 3 })).toThrow(/Invalid shape/);
+    x.dispose();
+    m.dispose();
+  });
+
+  it('reduces on the device (native TensorFlow) and in JS (wasm, cpu) to the same map', () => {
+    const m = residualNet(6);
+    const x = tf.randomUniform([1, 8, 8, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
+    const onDevice = smoothGrad(m, x, 0, { n: 6, batchSize: 4, reduction: 'device' });
+    const inJs = smoothGrad(m, x, 0, { n: 6, batchSize: 4, reduction: 'js' });
+    for (let k = 0; k < 64; k++) expect(inJs.map.data[k]).toBeCloseTo(onDevice.map.data[k]!, 6);
+    expect(Math.max(...inJs.map.data)).toBeGreaterThan(0);
     x.dispose();
   });
 });

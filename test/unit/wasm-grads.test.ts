@@ -14,6 +14,7 @@ import {
   registerWasmGradientKernels,
 } from '../../src-main/services/ml/wasm-grads/index.ts';
 import { windowGradInto } from '../../src-main/services/ml/wasm-grads/activation-grads.ts';
+import { axisPhases } from '../../src-main/services/ml/wasm-grads/phase-input-grad.ts';
 import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
 import { simdWindowGrad, type WasmMemory } from '../../src-main/services/ml/wasm-grads/window-grad-simd.ts';
 
@@ -258,6 +259,61 @@ describe('first 3x3 stride-2 conv gradients match cpu', () => {
   it.each([15, 28].map((size) => ({ size })))('v2 valid after correct_pad: $size', async ({ size }) => {
     const conv: Conv = (x, w) => tf.conv2d(correctPad(x), w, 2, 'valid');
     await expectSameOnBothBackends(convGrads(conv, [BATCH, size, size, 3], [3, 3, 3, 16], size * 3));
+  });
+  it('strided input gradients by phase: larger filters and strides, filter = stride, explicit pads, mixed strides', async () => {
+    const at = (
+      x: tf.Tensor4D,
+      w: tf.Tensor4D,
+      s: [number, number],
+      pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]],
+    ) => tf.conv2d(x, w, s, pad as 'same');
+    await expectSameOnBothBackends(convGrads((x, w) => at(x, w, [2, 2], 'same'), [BATCH, 13, 16, 3], [5, 5, 3, 8], 21));
+    await expectSameOnBothBackends(convGrads((x, w) => at(x, w, [3, 3], 'same'), [BATCH, 17, 14, 4], [3, 3, 4, 6], 22));
+    await expectSameOnBothBackends(convGrads((x, w) => at(x, w, [2, 2], 'valid'), [BATCH, 11, 12, 5], [2, 2, 5, 7], 23));
+    const explicit: [[0, 0], [number, number], [number, number], [0, 0]] = [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ];
+    await expectSameOnBothBackends(convGrads((x, w) => at(x, w, [2, 2], explicit), [BATCH, 9, 10, 3], [4, 4, 3, 8], 24));
+    await expectSameOnBothBackends(convGrads((x, w) => at(x, w, [2, 1], 'same'), [BATCH, 12, 9, 3], [3, 3, 3, 5], 25));
+  });
+  it('phase geometry sends every filter tap to the input row the convolution took it from', () => {
+    for (let inSize = 1; inSize <= 12; inSize++)
+      for (let f = 1; f <= 5; f++)
+        for (let s = 2; s <= 3; s++)
+          for (let pad = 0; pad < f; pad++) {
+            const outSize = Math.floor((inSize + pad + (f - 1) - f) / s) + 1;
+            if (outSize < 1) continue;
+            const g = axisPhases(inSize, f, s, pad, outSize);
+            if (f < s) {
+              expect(g).toBeNull();
+              continue;
+            }
+            // Direct: output i reads input i·s + p − pad with tap p. By phase: residue ρ's m-th output is input row
+            // s·m + ρ and reads dy[m + q − pad_before] with merged tap q (flipped: q = offset + count − 1 − t).
+            const direct = new Set<string>();
+            for (let i = 0; i < outSize; i++)
+              for (let p = 0; p < f; p++) {
+                const u = i * s + p - pad;
+                if (u >= 0 && u < inSize) direct.add(`${u}:${i}:${p}`);
+              }
+            const phased = new Set<string>();
+            g!.phases.forEach((ph, rho) => {
+              for (let m = 0; m < g!.perPhase; m++) {
+                const u = s * m + rho;
+                if (u >= inSize) continue;
+                for (let t = 0; t < ph.count; t++) {
+                  const i = m + ph.offset + ph.count - 1 - t - g!.pad[0];
+                  if (i >= 0 && i < outSize) phased.add(`${u}:${i}:${ph.tap + s * t}`);
+                }
+              }
+            });
+            expect([...phased].sort(), `in ${inSize} f ${f} s ${s} pad ${pad}`).toEqual([...direct].sort());
+            // The stride-1 correlation over the padded dy yields exactly perPhase outputs.
+            expect(outSize + g!.pad[0] + g!.pad[1] - g!.taps + 1).toBe(g!.perPhase);
+          }
   });
   it('3x3 stride 1 and valid leftovers', async () => {
     await expectSameOnBothBackends(convGrads((x, w) => tf.conv2d(x, w, 1, 'same'), [BATCH, 9, 9, 8], [3, 3, 8, 12], 3));

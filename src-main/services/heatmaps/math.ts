@@ -13,6 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HeatmapMethod } from '../../shared/heatmap-types.ts';
 import { windowGrad } from '../ml/wasm-grads/activation-grads.ts';
+import { isOutOfMemory } from '../../shared/errors.ts';
+import { fillGaussian } from './gaussian.ts';
 
 /** A map on a grid (row-major, `height` rows of `width`). */
 export interface Grid {
@@ -185,8 +187,16 @@ function fusedConvActivation(
 ): tf.Tensor4D {
   const activation = max === 6 ? 'relu6' : 'relu';
   const forward = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
-    const args = { x: xx as tf.Tensor4D, filter: f.kernel, strides, pad, bias: f.bias, activation } as const;
-    const y = depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+    // The kernel itself, not tf.fused.*: under tf.grad those fall back to conv, add and activation as three
+    // kernels (tfjs-core's shouldFuse), and this op brings its own gradient anyway.
+    const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation };
+    const y = tf
+      .engine()
+      .runKernel(
+        depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D',
+        { x: xx, filter: f.kernel, bias: f.bias },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor4D;
     save([y]);
     return {
       value: y,
@@ -476,18 +486,26 @@ function perImageClasses(classIndex: number | null | (number | null)[], n: numbe
  * Input gradients ∂S_c/∂x of a batch (each image's own class).
  * @param x [N, H, W, 3]
  * @param cls class per image
- * @returns [N, H, W] saliency: max over channels of |∂S_c/∂x| (a tensor the caller owns)
+ * @returns [N, H, W, 3] (a tensor the caller owns)
  */
-function saliencyTensor(model: tf.LayersModel, x: tf.Tensor4D, cls: number[]): tf.Tensor3D {
+function inputGradient(model: tf.LayersModel, x: tf.Tensor4D, cls: number[]): tf.Tensor4D {
   return tf.tidy(() => {
     const logits = hasSoftmaxHead(model);
     const numClasses = (model.outputs[0]!.shape[1] as number) ?? 1;
     /** [N, C] */
     const sel = tf.oneHot(tf.tensor1d(cls, 'int32'), numClasses).toFloat();
     const fast = gradientFolding.enabled ? foldPlan(model) : undefined;
-    const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(runGraph(model, xx, { logits, ...(fast ? { fast } : {}) }), sel)))(x) as tf.Tensor4D;
-    return tf.max(tf.abs(g), 3) as tf.Tensor3D;
+    return tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(runGraph(model, xx, { logits, ...(fast ? { fast } : {}) }), sel)))(x) as tf.Tensor4D;
   });
+}
+
+/**
+ * Saliency of a batch: max over channels of |∂S_c/∂x|.
+ * @param x [N, H, W, 3]
+ * @returns [N, H, W] (a tensor the caller owns)
+ */
+function saliencyTensor(model: tf.LayersModel, x: tf.Tensor4D, cls: number[]): tf.Tensor3D {
+  return tf.tidy(() => tf.max(tf.abs(inputGradient(model, x, cls)), 3) as tf.Tensor3D);
 }
 
 /** Predicted class of each image of a batch. @param x [N, H, W, 3] */
@@ -524,27 +542,79 @@ export interface SmoothGradOptions {
   sigma?: number;
   /** Input range (max − min) of the preprocessed input: 2 for MobileNet's [-1, 1]. */
   inputRange?: number;
-  /** Copies per batch (default: 25 at 224 px, fewer at larger sizes to bound memory); 1 = one by one. */
+  /** Copies per batch (default: defaultSmoothGradBatch for the backend); 1 = one by one. */
   batchSize?: number;
   /** Noise seed; copy i uses seed + i, so any batching draws the same noise. */
   seed?: number;
+  /** Where each batch's maps are reduced (default: saliencyReductionFor the current backend). */
+  reduction?: SaliencyReduction;
 }
 
 /**
- * The noise added to copy i: deterministic in (seed, i), independent of batching.
- * @returns [1, H, W, C]
+ * Copies per SmoothGrad batch: at 224 × 224, 25 on wasm and cpu (bounded heap, and larger batches gained nothing
+ * there) and 50 on native TensorFlow (a GPU runs all 50 copies of the study's default at once); scaled down with
+ * the pixel count. A batch that runs out of memory is split (smoothGrad), so these are starting points.
  */
-function noiseFor(shape: number[], std: number, seed: number, i: number): tf.Tensor4D {
-  return tf.randomNormal([1, shape[1]!, shape[2]!, shape[3]!], 0, std, 'float32', seed + i);
+export function defaultSmoothGradBatch(height: number, width: number, backend = 'wasm'): number {
+  const at224 = backend === 'tensorflow' ? 50 : 25;
+  return Math.max(1, Math.min(at224, Math.floor((at224 * 224 * 224) / (height * width))));
 }
 
-/** Copies per SmoothGrad batch: 25 at 224 × 224, scaled down with the pixel count (wasm memory is bounded). */
-export function defaultSmoothGradBatch(height: number, width: number): number {
-  return Math.max(1, Math.min(25, Math.floor((25 * 224 * 224) / (height * width))));
+/**
+ * Where a batch's saliency maps are reduced: on the device for native TensorFlow (a GPU would otherwise send the
+ * whole gradient back), in JS elsewhere (wasm reduces a 3-wide innermost axis as a scalar loop, ≈ 12 ms per
+ * 25 × 224 × 224 batch, and its Sum kernel crashes on that shape).
+ */
+export type SaliencyReduction = 'device' | 'js';
+
+export function saliencyReductionFor(backend: string): SaliencyReduction {
+  return backend === 'tensorflow' ? 'device' : 'js';
+}
+
+/**
+ * Adds Σ over the batch of max_c |g| into `acc`.
+ * @param g [m, H, W, C] input gradients (not disposed)
+ * @param acc [H·W] running sum, updated in place
+ */
+export function accumulateSaliency(g: tf.Tensor4D, acc: Float64Array, how: SaliencyReduction): void {
+  const [m, H, W, C] = g.shape;
+  const L = H * W;
+  if (how === 'device') {
+    const sum = tf.tidy(() => tf.sum(tf.max(tf.abs(g), 3), 0));
+    const d = sum.dataSync();
+    sum.dispose();
+    for (let p = 0; p < L; p++) acc[p]! += d[p]!;
+    return;
+  }
+  const d = g.dataSync() as Float32Array;
+  for (let j = 0; j < m; j++) {
+    const off = j * L * C;
+    for (let p = 0; p < L; p++) {
+      let best = 0;
+      for (let c = 0; c < C; c++) {
+        const v = Math.abs(d[off + p * C + c]!);
+        if (v > best) best = v;
+      }
+      acc[p]! += best;
+    }
+  }
+}
+
+/**
+ * Frees what a failed tf.grad left behind: tfjs-core 4.22 disposes the tensors its tape saved for the backward pass
+ * only when the gradient succeeds, so a batch that ran out of memory would leak them (and run out again sooner).
+ */
+function releaseAbandonedTape(): void {
+  const { state } = tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } };
+  if (state.gradientDepth !== 0 || !state.activeTape) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
 }
 
 /**
  * SmoothGrad of ONE image: mean over n noisy copies of the saliency map, copies run `batchSize` at a time.
+ * Copy i is x + std · z with z drawn by fillGaussian(seed + i), whatever the batching. A batch that runs out of
+ * memory is retried in halves; `batchSize` in the result is the size that ran, for the caller's next image.
  * @param x [1, H, W, 3]
  */
 export function smoothGrad(
@@ -553,46 +623,51 @@ export function smoothGrad(
   classIndex: number | null,
   opts: SmoothGradOptions = {},
   signal?: AbortSignal,
-): { map: Grid; probabilities: number[] } {
+): { map: Grid; probabilities: number[]; batchSize: number } {
   const n = opts.n ?? 50;
   const std = (opts.sigma ?? 0.1) * (opts.inputRange ?? 2);
-  const [, H, W] = x.shape;
-  const bs = Math.max(1, Math.min(n, opts.batchSize ?? defaultSmoothGradBatch(H, W)));
+  const [, H, W, C] = x.shape;
+  const backend = tf.getBackend();
+  let bs = Math.max(1, Math.min(n, opts.batchSize ?? defaultSmoothGradBatch(H, W, backend)));
   const seed = opts.seed ?? 1;
+  const how = opts.reduction ?? saliencyReductionFor(backend);
   const probabilities = forward(model, x)[0]!;
   const c = classIndex ?? argmax(probabilities);
-  /** [H, W] running sum */
-  let acc: tf.Tensor = tf.zeros([H, W]);
-  for (let i0 = 0; i0 < n; i0 += bs) {
-    if (signal?.aborted) {
-      acc.dispose();
-      throw Object.assign(new Error('Cancelled by the user'), { name: 'CancelledError' });
-    }
+  const image = x.dataSync() as Float32Array;
+  const L = H * W * C;
+  /** [H·W] running sum of the copies' saliency */
+  const acc = new Float64Array(H * W);
+  for (let i0 = 0; i0 < n;) {
+    if (signal?.aborted) throw Object.assign(new Error('Cancelled by the user'), { name: 'CancelledError' });
     const m = Math.min(bs, n - i0);
-    const next = tf.tidy(() => {
-      /** [m, H, W, 3] */
-      const noisy = tf.concat(
-        Array.from({ length: m }, (_, j) => tf.add(x, noiseFor(x.shape, std, seed, i0 + j))),
-        0,
-      ) as tf.Tensor4D;
-      const s = saliencyTensor(
-        model,
-        noisy,
-        Array.from({ length: m }, () => c),
+    // The noisy copies are made in JS and uploaded once: one tensor instead of m noise tensors, m adds and a concat.
+    const noisy = new Float32Array(m * L);
+    for (let j = 0; j < m; j++) fillGaussian(noisy.subarray(j * L, (j + 1) * L), seed + i0 + j, std, image);
+    let g: tf.Tensor4D;
+    try {
+      g = tf.tidy(() =>
+        inputGradient(
+          model,
+          tf.tensor4d(noisy, [m, H, W, C]),
+          Array.from({ length: m }, () => c),
+        ),
       );
-      // Σ over the batch as ones[1, m] · s[m, H·W]: tf.sum(s, 0) of a [25, 224, 224] tensor crashes the wasm
-      // backend here ("memory access out of bounds" in its Sum kernel).
-      const total = tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(s, [m, H * W])), [H, W]);
-      return tf.add(acc, total);
-    });
-    acc.dispose();
-    acc = next;
+    } catch (err) {
+      releaseAbandonedTape();
+      if (m === 1 || !isOutOfMemory(err)) throw err;
+      bs = Math.ceil(m / 2);
+      continue;
+    }
+    try {
+      accumulateSaliency(g, acc, how);
+    } finally {
+      g.dispose();
+    }
+    i0 += m;
   }
-  const mean = tf.tidy(() => tf.div(acc, n));
-  const data = mean.dataSync() as Float32Array;
-  acc.dispose();
-  mean.dispose();
-  return { map: { width: W, height: H, data: Float32Array.from(data) }, probabilities };
+  const data = new Float32Array(H * W);
+  for (let p = 0; p < data.length; p++) data[p] = acc[p]! / n;
+  return { map: { width: W, height: H, data }, probabilities, batchSize: bs };
 }
 
 // ------------------------------------------------------------------ post-processing (plain arrays)

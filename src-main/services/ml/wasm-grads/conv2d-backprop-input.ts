@@ -5,6 +5,8 @@
  * [16, 14, 14, 384] pointwise layer it takes ~9x the forward conv's time,
  * which made it the largest single cost of a MobileNet fine-tuning step. Here:
  * - 1x1, stride 1, unpadded: dx = DY [N, co] @ W^T [co, ci], one XNNPACK GEMM;
+ * - strided, filter at least as large as the stride: one stride-1 conv of dy
+ *   per output phase, merged into one (phase-input-grad.ts);
  * - otherwise: dx = stride-1 conv2d of the zero-interleaved, padded dy with
  *   the spatially flipped filter whose in/out channels are swapped
  *   ([fh, fw, co, ci]), run by XNNPACK.
@@ -14,6 +16,7 @@ import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { cropNegative, inputGradPad, zeroInterleave } from './conv-geometry.ts';
 import { WASM, assertFloat32, inKernelScope, shape4 } from './kernel-scope.ts';
+import { phaseInputGrad } from './phase-input-grad.ts';
 import { runStock } from './stock-kernels.ts';
 
 const conv2DBackpropInput: KernelFunc = (args) => {
@@ -56,6 +59,9 @@ const conv2DBackpropInput: KernelFunc = (args) => {
       return s.reshape(dx, [b, h, w, ci]);
     }
 
+    const phased =
+      (sh > 1 || sw > 1) && phaseInputGrad(s, dy, filter, { b, h, w, c: ci, fh, fw, sh, sw, top: padInfo.top, left: padInfo.left, oh, ow });
+    if (phased) return phased;
     const { x: dyPadded, pad: p } = cropNegative(s, zeroInterleave(s, dy, sh, sw), [
       inputGradPad(h, fh, sh, padInfo.top, oh),
       inputGradPad(w, fw, sw, padInfo.left, ow),

@@ -58,6 +58,18 @@ export class KernelScope {
     this.#scratch.length = 0;
   }
 
+  /** A float32 tensor of these values, freed by dispose() unless kept. */
+  fromValues(shape: number[], values: Float32Array): TensorInfo {
+    const out = (this.backend as unknown as WasmOutputs).makeOutput(shape, 'float32', undefined, values);
+    this.#scratch.push(out);
+    return out;
+  }
+
+  /** The values of a small float32 tensor (a filter), copied out of the heap. */
+  values(t: TensorInfo): Float32Array {
+    return Float32Array.from(this.backend.readSync(t.dataId) as Float32Array);
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }
@@ -109,6 +121,11 @@ export class KernelScope {
   depthwiseConv2d(x: TensorInfo, filter: TensorInfo, pad: SpatialPad, dilations: [number, number]): TensorInfo {
     return this.run('DepthwiseConv2dNative', { x, filter }, { strides: [1, 1], pad: explicit(pad), dataFormat: 'NHWC', dilations });
   }
+}
+
+/** The part of BackendWasm that allocates an output with given values. */
+interface WasmOutputs {
+  makeOutput(shape: number[], dtype: 'float32', memoryOffset: undefined, values: Float32Array): TensorInfo;
 }
 
 function explicit(pad: SpatialPad): NamedAttrMap[string] {

@@ -65,7 +65,7 @@ export class TrainWizard {
   splitSettings = $state<SplitSettings | null>(null);
   runs = $state<RunSummary[]>([]);
   estimate = $state<TrainingEstimate | null>(null);
-  estimateError = $state<string | null>(null);
+  estimateError = $state<{ name: string; message: string } | null>(null);
   estimating = $state(false);
   loading = $state(false);
   starting = $state(false);
@@ -266,7 +266,7 @@ export class TrainWizard {
     } catch (err) {
       if (seq === this.estimateSeq) {
         this.estimate = null;
-        this.estimateError = `${(err as Error).name}: ${(err as Error).message}`;
+        this.estimateError = { name: (err as Error).name, message: (err as Error).message };
       }
     } finally {
       if (seq === this.estimateSeq) this.estimating = false;

@@ -63,6 +63,8 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
   let maps = 0;
   const total = p.samples.length * p.requests.length;
   let done = 0;
+  /** SmoothGrad copies per batch that fitted in memory, per request. */
+  const fittedBatch = new Map<HeatmapJobRequest, number>();
   try {
     const { info } = await loadClassifier(p.modelDir, fwdBackend);
     const size = info.inputSize;
@@ -125,6 +127,7 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
                   let g;
                   let probs: number[];
                   if (req.method === 'smoothgrad') {
+                    const batchSize = fittedBatch.get(req) ?? req.batchSize;
                     const r = smoothGrad(
                       model,
                       one,
@@ -133,10 +136,12 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
                         n: req.n ?? 50,
                         sigma: req.sigma ?? 0.1,
                         seed: req.seed ?? 1,
-                        ...(req.batchSize ? { batchSize: req.batchSize } : {}),
+                        ...(batchSize ? { batchSize } : {}),
                       },
                       ctx.signal,
                     );
+                    // A batch that ran out of memory was split: start the next image at the size that fitted.
+                    fittedBatch.set(req, r.batchSize);
                     g = r.map;
                     probs = r.probabilities;
                   } else if (req.method === 'gradcam') {
