@@ -87,7 +87,8 @@ test('a service error is worded by its name in the UI language, with what to do 
   }
 
   // In Japanese the same error reads in Japanese; the server's detail is kept beside it.
-  for (const b of await page.getByRole('alert').getByRole('button').all()) await b.click();
+  const dismiss = page.getByRole('alert').getByRole('button');
+  while ((await dismiss.count()) > 0) await dismiss.first().click();
   await switchLanguage(server, page, 'ja');
   const openJa = page.getByRole('form', { name: 'プロジェクトを開く' });
   await openJa.getByRole('textbox').fill(join(server.tmp, 'does-not-exist'));
