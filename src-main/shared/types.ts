@@ -52,11 +52,31 @@ export interface AppInfo {
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
+/** Why a backend is or is not usable, as a code the UI words in its own language. */
+export type BackendReasonCode =
+  | 'gpu-loaded'
+  | 'node-loaded'
+  | 'native-present'
+  | 'not-installed'
+  | 'no-libtensorflow'
+  | 'no-cuda'
+  | 'no-cudnn'
+  | 'native-load-failed'
+  | 'not-needed'
+  | 'wasm-trains'
+  | 'wasm-no-training'
+  | 'wasm-present'
+  | 'wasm-failed'
+  | 'cpu';
+
 export interface BackendCandidate {
   name: BackendName;
   available: boolean;
-  /** Why it is or is not usable, in plain words ("not installed", "CUDA runtime 11.2 not found"). */
+  /** Why it is or is not usable, in plain English for the CLI and logs ("CUDA runtime 11.2 not found"). */
   reason: string;
+  /** The same, for the UI: a code and its values (a library's file name, the loader's message, wasm's threads). */
+  code: BackendReasonCode;
+  params?: Record<string, string | number>;
   version?: string;
   details?: Record<string, string | number | boolean>;
 }
@@ -82,10 +102,31 @@ export interface TaskProgress {
 }
 
 /** A serialisable picture of a long job (import, training, heatmap batch) at one moment. */
+/** What a task is, as data the UI words in its own language (`title` stays, in English, for logs and the CLI). */
+export type TaskWhat =
+  | { kind: 'import'; files: number }
+  | { kind: 'inspect'; images: number; run: string }
+  | { kind: 'heatmaps'; methods: string[]; images: number }
+  | { kind: 'training'; name: string }
+  | { kind: 'demo' };
+
+/** What a running task is doing now, as data (`message` is the same in English). */
+export type TaskStep =
+  | { kind: 'engine-starting' }
+  | { kind: 'embeddings' }
+  | { kind: 'transfer' }
+  | { kind: 'finetune'; blocks: number }
+  | { kind: 'evaluate' }
+  | { kind: 'gradient-backend'; training: string; inference: string }
+  | { kind: 'import-done'; imported: number; duplicates: number; skipped: number }
+  | { kind: 'inspect-done'; inspected: number; ng: number; imagesPerSecond: number };
+
 export interface TaskSnapshot {
   id: string;
   kind: string;
   title: string;
+  what?: TaskWhat;
+  step?: TaskStep;
   state: TaskState;
   progress: TaskProgress;
   epoch?: { current: number; total: number };

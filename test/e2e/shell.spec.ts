@@ -107,6 +107,13 @@ test('the UI switches to Japanese and back, and keeps the choice', async ({ page
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.locator('select[name=language]').selectOption('ja');
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'ライブラリ' })).toBeVisible();
+  // Why the backend runs is said in Japanese too, in the status bar and its table.
+  await expect(page.locator('footer.status')).toContainText(/スレッド|GPU で実行|CPU 上|常に利用可能/);
+  await page.getByTestId('backend-status').click();
+  await expect(page.getByRole('dialog', { name: 'TensorFlow バックエンド' })).toContainText(
+    /未インストール|libtensorflow がありません|読み込み済み|不要/,
+  );
+  await page.getByTestId('backend-status').click();
   await page.screenshot({ path: 'test-results/screens/settings-ja.png' });
   await page.reload();
   await expect(page.getByRole('link', { name: '設定' })).toBeVisible();

@@ -88,10 +88,13 @@ export function startImportTask(s: Services, req: ImportRequest): TaskSnapshot {
       } finally {
         s.events.emit('catalogChanged', { reason: 'import' });
       }
-      ctx.update({ message: `${report.imported} imported, ${report.duplicates.length} duplicates, ${report.skipped.length} skipped` });
+      ctx.update({
+        message: `${report.imported} imported, ${report.duplicates.length} duplicates, ${report.skipped.length} skipped`,
+        step: { kind: 'import-done', imported: report.imported, duplicates: report.duplicates.length, skipped: report.skipped.length },
+      });
       return report;
     },
-    { queue: 'import' },
+    { queue: 'import', what: { kind: 'import', files: n } },
   );
   let ids = importTasks.get(s);
   if (!ids) importTasks.set(s, (ids = new Set()));

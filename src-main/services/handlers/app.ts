@@ -12,15 +12,20 @@ export function demoProjectDir(s: Services): string {
 }
 
 function startDemoGeneration(s: Services, project: Project): void {
-  const task = s.tasks.start('demo', 'Generating the demo project', async (ctx) => {
-    const report = await populateDemoProject(s, project, {
-      signal: ctx.signal,
-      onProgress: (done, total, phase) => ctx.progress(phase === 'render' ? done : total + done, total * 2, 'images'),
-    });
-    project.setMeta('demo_populated', '1');
-    s.events.emit('project', project.info());
-    return { imported: report.imported };
-  });
+  const task = s.tasks.start(
+    'demo',
+    'Generating the demo project',
+    async (ctx) => {
+      const report = await populateDemoProject(s, project, {
+        signal: ctx.signal,
+        onProgress: (done, total, phase) => ctx.progress(phase === 'render' ? done : total + done, total * 2, 'images'),
+      });
+      project.setMeta('demo_populated', '1');
+      s.events.emit('project', project.info());
+      return { imported: report.imported };
+    },
+    { what: { kind: 'demo' } },
+  );
   const off = s.projects.onClose(async (closing) => {
     if (closing !== project) return;
     s.tasks.cancel(task.id);

@@ -342,11 +342,12 @@ export function inspectHandlers(s: Services): InspectApi {
           const ng = ins.items.filter((x) => x.verdict === 'ng').length;
           ctx.update({
             message: `${ins.items.length} inspected, ${ng} NG, ${ins.imagesPerSecond.toFixed(1)} images/s`,
+            step: { kind: 'inspect-done', inspected: ins.items.length, ng, imagesPerSecond: ins.imagesPerSecond },
             metrics: { imagesPerSecond: ins.imagesPerSecond },
           });
           return { inspectionId: id };
         },
-        { queue: 'inspect' },
+        { queue: 'inspect', what: { kind: 'inspect', images: total, run: run.name } },
       );
     },
 

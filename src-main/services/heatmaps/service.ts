@@ -172,6 +172,7 @@ export class HeatmapService {
     const title = `Heatmaps: ${methods.join(' + ')} (${entries.length} image${entries.length === 1 ? '' : 's'})`;
     return this.s.tasks.start('heatmaps', title, (ctx) => this.execute(ctx, p, run, entries, methods, classSpec, params), {
       queue: 'heatmaps',
+      what: { kind: 'heatmaps', methods, images: entries.length },
     });
   }
 
@@ -209,6 +210,7 @@ export class HeatmapService {
           backends.training === backends.inference
             ? `Gradient maps on ${backends.training}`
             : `Gradient maps on ${backends.training} (the ${backends.inference} backend has no gradient kernels here; slower)`,
+        step: { kind: 'gradient-backend', training: backends.training, inference: backends.inference },
       });
     }
     let cached = 0;

@@ -254,7 +254,7 @@ export class TrainingService {
       'training',
       `Training: ${config.name}`,
       (ctx) => this.execute(ctx, project, runId, config, ds, weightsDir, parentModelDir),
-      { queue: 'training' },
+      { queue: 'training', what: { kind: 'training', name: config.name } },
     );
     runs.setRunTask(project.db, runId, snap.id);
     this.s.events.emit('trainingRun', { runId, status: 'queued' });
@@ -282,7 +282,7 @@ export class TrainingService {
     emitRun('running');
     // Pausable from the start: a pause while the engine starts is passed on when the job begins.
     const offPausable = ctx.onPauseChange(() => undefined);
-    ctx.update({ message: 'Starting the training engine…' });
+    ctx.update({ message: 'Starting the training engine…', step: { kind: 'engine-starting' } });
     try {
       const { report } = await this.engine.ensureStarted();
       const backend = { training: report.training, inference: report.inference };
@@ -318,6 +318,10 @@ export class TrainingService {
                         : e.phase === 'finetune'
                           ? `Fine-tuning the last ${config.fineTuneBlocks} blocks…`
                           : 'Evaluating…',
+                  step:
+                    e.phase === 'finetune'
+                      ? { kind: 'finetune', blocks: config.fineTuneBlocks }
+                      : { kind: e.phase === 'embeddings' || e.phase === 'transfer' ? e.phase : 'evaluate' },
                 });
                 break;
               case 'embeddings':

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TaskSnapshot } from '../../shared/types.ts';
+import type { TaskSnapshot, TaskWhat } from '../../shared/types.ts';
 import { CancelledError, ConflictError, NotFoundError, ValidationError, serializeError } from '../../shared/errors.ts';
 import type { EventBus } from '../events.ts';
 
@@ -8,7 +8,7 @@ export interface TaskContext {
   readonly id: string;
   readonly signal: AbortSignal;
   progress(done: number, total?: number | null, unit?: string): void;
-  update(patch: Pick<TaskSnapshot, 'epoch' | 'metrics' | 'message'>): void;
+  update(patch: Pick<TaskSnapshot, 'epoch' | 'metrics' | 'message' | 'step'>): void;
   /** Throws CancelledError once the user cancelled; call between batches / files. */
   throwIfCancelled(): void;
   /** Whether the user paused the task (only tasks that registered {@link onPauseChange} can be paused). */
@@ -23,6 +23,8 @@ export interface TaskContext {
 export interface StartOptions {
   /** Tasks sharing a queue run one after another (e.g. all training runs); others run at once. */
   queue?: string;
+  /** The title as data, for the UI's language. */
+  what?: TaskWhat;
 }
 
 interface Entry {
@@ -54,6 +56,7 @@ export class TaskManager {
       id,
       kind,
       title,
+      ...(opts.what ? { what: opts.what } : {}),
       state: 'queued',
       progress: { done: 0, total: null, rate: null, etaSeconds: null, unit: 'items' },
       createdAt: new Date().toISOString(),

@@ -81,13 +81,19 @@ async function probeNative(name: 'tfjs-node-gpu' | 'tfjs-node', load: boolean): 
   const pkg = `@tensorflow/${name}`;
   const dir = packageDir(pkg);
   if (!dir)
-    return { name, available: false, reason: 'not installed (optional dependency; its install needs network access and build tools)' };
+    return {
+      name,
+      available: false,
+      code: 'not-installed',
+      reason: 'not installed (optional dependency; its install needs network access and build tools)',
+    };
   const version = packageVersion(dir);
   const base = { name, ...(version ? { version } : {}) };
   if (!nativeBindingPresent(dir)) {
     return {
       ...base,
       available: false,
+      code: 'no-libtensorflow',
       reason: 'installed, but libtensorflow is missing: the download during install failed (offline?). Reinstall it with network access.',
     };
   }
@@ -97,21 +103,33 @@ async function probeNative(name: 'tfjs-node-gpu' | 'tfjs-node', load: boolean): 
       return {
         ...base,
         available: false,
+        code: 'no-cuda',
+        params: { files: CUDA_LIBS.cudart.join(', ') },
         reason: `CUDA runtime 11.2 not found (${CUDA_LIBS.cudart.join(', ')}); install CUDA 11.2 and an NVIDIA driver`,
       };
     const cudnn = findSharedLibrary(CUDA_LIBS.cudnn);
-    if (!cudnn) return { ...base, available: false, reason: `cuDNN 8.1 not found (${CUDA_LIBS.cudnn.join(', ')})` };
+    if (!cudnn)
+      return {
+        ...base,
+        available: false,
+        code: 'no-cudnn',
+        params: { files: CUDA_LIBS.cudnn.join(', ') },
+        reason: `cuDNN 8.1 not found (${CUDA_LIBS.cudnn.join(', ')})`,
+      };
   }
-  if (!load) return { ...base, available: true, reason: 'installed with its native library (not loaded in this process)' };
+  if (!load)
+    return { ...base, available: true, code: 'native-present', reason: 'installed with its native library (not loaded in this process)' };
   try {
     require(pkg);
     return {
       ...base,
       available: true,
+      code: name === 'tfjs-node-gpu' ? 'gpu-loaded' : 'node-loaded',
       reason: name === 'tfjs-node-gpu' ? 'loaded; CUDA and cuDNN found' : 'loaded (native TensorFlow on the CPU)',
     };
   } catch (err) {
-    return { ...base, available: false, reason: explainLoadError(err) };
+    const detail = explainLoadError(err);
+    return { ...base, available: false, code: 'native-load-failed', params: { detail }, reason: detail };
   }
 }
 
@@ -124,15 +142,26 @@ export async function probeBackends(opts: ProbeOptions = {}): Promise<BackendRep
   const gpu = await probeNative('tfjs-node-gpu', load);
   // Loading both native packages in one process clashes (both register 'tensorflow'): skip CPU when GPU loaded.
   const node = gpu.available
-    ? { name: 'tfjs-node' as const, available: false, reason: 'not needed: tfjs-node-gpu is in use' }
+    ? ({
+        name: 'tfjs-node',
+        available: false,
+        code: 'not-needed',
+        reason: 'not needed: tfjs-node-gpu is in use',
+      } satisfies BackendCandidate)
     : await probeNative('tfjs-node', load);
 
   let wasm: BackendCandidate;
   let wasmTrains = false;
   const tfjsDir = packageDir('@tensorflow/tfjs-backend-wasm');
-  if (!tfjsDir) wasm = { name: 'wasm', available: false, reason: 'not installed' };
+  if (!tfjsDir) wasm = { name: 'wasm', available: false, code: 'not-installed', reason: 'not installed' };
   else if (!opts.initWasm)
-    wasm = { name: 'wasm', available: true, reason: 'installed (not initialised in this process)', version: packageVersion(tfjsDir) ?? '' };
+    wasm = {
+      name: 'wasm',
+      available: true,
+      code: 'wasm-present',
+      reason: 'installed (not initialised in this process)',
+      version: packageVersion(tfjsDir) ?? '',
+    };
   else {
     try {
       const f = await opts.initWasm();
@@ -141,6 +170,8 @@ export async function probeBackends(opts: ProbeOptions = {}): Promise<BackendRep
         name: 'wasm',
         available: true,
         version: packageVersion(tfjsDir) ?? '',
+        code: wasmTrains ? 'wasm-trains' : 'wasm-no-training',
+        params: { simd: f.simd ? ' + SIMD' : '', threads: f.threads, missing: f.missingGradients.join(', ') },
         reason:
           `WebAssembly (XNNPACK${f.simd ? ', SIMD' : ''}, ${f.threads} thread${f.threads === 1 ? '' : 's'})` +
           (wasmTrains
@@ -149,10 +180,11 @@ export async function probeBackends(opts: ProbeOptions = {}): Promise<BackendRep
         details: { simd: f.simd, threads: f.threads, trains: wasmTrains },
       };
     } catch (err) {
-      wasm = { name: 'wasm', available: false, reason: `failed to start: ${explainLoadError(err)}` };
+      const detail = explainLoadError(err);
+      wasm = { name: 'wasm', available: false, code: 'wasm-failed', params: { detail }, reason: `failed to start: ${detail}` };
     }
   }
-  const cpu: BackendCandidate = { name: 'cpu', available: true, reason: 'pure JavaScript; always available, slowest' };
+  const cpu: BackendCandidate = { name: 'cpu', available: true, code: 'cpu', reason: 'pure JavaScript; always available, slowest' };
 
   const candidates = [gpu, node, wasm, cpu];
   const pick = (allowed: BackendName[]): BackendName => candidates.find((c) => c.available && allowed.includes(c.name))?.name ?? 'cpu';
