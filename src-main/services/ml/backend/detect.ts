@@ -98,24 +98,15 @@ async function probeNative(name: 'tfjs-node-gpu' | 'tfjs-node', load: boolean): 
     };
   }
   if (name === 'tfjs-node-gpu') {
-    const cudart = findSharedLibrary(CUDA_LIBS.cudart);
-    if (!cudart)
-      return {
-        ...base,
-        available: false,
-        code: 'no-cuda',
-        params: { files: CUDA_LIBS.cudart.join(', ') },
-        reason: `CUDA runtime 11.2 not found (${CUDA_LIBS.cudart.join(', ')}); install CUDA 11.2 and an NVIDIA driver`,
-      };
-    const cudnn = findSharedLibrary(CUDA_LIBS.cudnn);
-    if (!cudnn)
-      return {
-        ...base,
-        available: false,
-        code: 'no-cudnn',
-        params: { files: CUDA_LIBS.cudnn.join(', ') },
-        reason: `cuDNN 8.1 not found (${CUDA_LIBS.cudnn.join(', ')})`,
-      };
+    // The CUDA runtime first: without it cuDNN's absence says nothing new.
+    for (const [code, files, what] of [
+      ['no-cuda', CUDA_LIBS.cudart, 'CUDA runtime 11.2 not found (%s); install CUDA 11.2 and an NVIDIA driver'],
+      ['no-cudnn', CUDA_LIBS.cudnn, 'cuDNN 8.1 not found (%s)'],
+    ] as const) {
+      if (findSharedLibrary([...files])) continue;
+      const list = files.join(', ');
+      return { ...base, available: false, code, params: { files: list }, reason: what.replace('%s', list) };
+    }
   }
   if (!load)
     return { ...base, available: true, code: 'native-present', reason: 'installed with its native library (not loaded in this process)' };
