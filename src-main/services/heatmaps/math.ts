@@ -576,7 +576,7 @@ export function saliencyReductionFor(backend: string): SaliencyReduction {
  * @param g [m, H, W, C] input gradients (not disposed)
  * @param acc [H·W] running sum, updated in place
  */
-export function accumulateSaliency(g: tf.Tensor4D, acc: Float64Array, how: SaliencyReduction): void {
+function accumulateSaliency(g: tf.Tensor4D, acc: Float64Array, how: SaliencyReduction): void {
   const [m, H, W, C] = g.shape;
   const L = H * W;
   if (how === 'device') {
