@@ -86,14 +86,18 @@ interface Item {
 }
 
 /** What an epoch of either phase ends with. */
-interface EpochEnd {
+/** What an epoch's training batches add up to. */
+interface EpochTally {
+  losses: number[];
+  correct: number;
+  seen: number;
+}
+
+interface EpochEnd extends EpochTally {
   epoch: number;
   /** this.now() when the epoch began (paused time left out). */
   startedAt: number;
   totalEpochs: number;
-  losses: number[];
-  correct: number;
-  seen: number;
   val: { loss: number; acc: number };
   learningRate: number;
   improved: boolean;
@@ -222,6 +226,33 @@ export class Trainer {
   // ---------------------------------------------------------------- data
 
   /** The items of one training epoch: fixed copies, or one drawn variant per image; balanced sampling resamples. */
+  /**
+   * Begins an epoch: its clock, its random stream (forked by phase and epoch number, so a seeded run repeats), the
+   * items it trains on, the dropout stream, and an empty tally.
+   */
+  private startEpoch(streamId: number): {
+    startedAt: number;
+    erng: Rng;
+    items: Item[];
+    dropRng: Rng;
+    batches: number;
+    tally: EpochTally;
+  } {
+    const startedAt = this.now();
+    const erng = this.rng.fork(streamId);
+    const items = this.epochItems(erng);
+    const dropRng = erng.fork(1);
+    this.globalEpoch++;
+    return {
+      startedAt,
+      erng,
+      items,
+      dropRng,
+      batches: Math.ceil(items.length / this.inp.config.batchSize),
+      tally: { losses: [], correct: 0, seen: 0 },
+    };
+  }
+
   private epochItems(epochRng: Rng): Item[] {
     const c = this.inp.config;
     const variants = variantsFor(c.augmentation.mode);
@@ -454,15 +485,7 @@ export class Trainer {
       const book = new EpochBook(c.patience, valItems.length > 0);
       try {
         for (let e = 1; e <= epochs; e++) {
-          const te0 = this.now();
-          const erng = this.rng.fork(1000 + e);
-          const items = this.epochItems(erng);
-          const dropRng = erng.fork(1);
-          const losses: number[] = [];
-          let correct = 0;
-          let seen = 0;
-          this.globalEpoch++;
-          const batches = Math.ceil(items.length / c.batchSize);
+          const { startedAt, erng, items, dropRng, batches, tally } = this.startEpoch(1000 + e);
           const step = (b: number, part: Item[], feats: Float32Array) => {
             const labels = part.map((it) => this.inp.source.labelOf(it.sample));
             let mask: Float32Array | undefined;
@@ -476,9 +499,9 @@ export class Trainer {
               labels.map((l) => cw[l]!),
               mask,
             );
-            losses.push(loss);
-            correct += acc;
-            seen += part.length;
+            tally.losses.push(loss);
+            tally.correct += acc;
+            tally.seen += part.length;
             this.inp.onEvent({ kind: 'batch', phase: 'transfer', epoch: e, globalEpoch: this.globalEpoch, batch: b, batches, loss });
           };
           if (!random) {
@@ -511,7 +534,7 @@ export class Trainer {
           const wouldImprove = !this.best || !Number.isFinite(this.best.loss) || (Number.isFinite(val.loss) && val.loss < this.best.loss);
           if (wouldImprove) syncHead();
           const improved = wouldImprove && this.checkpoint(val.loss, val.acc, null);
-          const end = { epoch: e, startedAt: te0, totalEpochs, losses, correct, seen, val, learningRate: c.learningRate, improved };
+          const end = { epoch: e, startedAt, totalEpochs, ...tally, val, learningRate: c.learningRate, improved };
           if (await this.endEpoch('transfer', book, end)) break;
         }
       } catch (err) {
@@ -576,15 +599,7 @@ export class Trainer {
         this.best = { ...this.best, loss: v0.loss, acc: v0.acc };
       }
       for (let e = 1; e <= epochs; e++) {
-        const te0 = this.now();
-        const erng = this.rng.fork(5000 + e);
-        const items = this.epochItems(erng);
-        const dropRng = erng.fork(1);
-        const losses: number[] = [];
-        let correct = 0;
-        let seen = 0;
-        this.globalEpoch++;
-        const batches = Math.ceil(items.length / c.batchSize);
+        const { startedAt, erng, items, dropRng, batches, tally } = this.startEpoch(5000 + e);
         let b = 0;
         for await (const batch of this.batches(items, c.batchSize, random ? erng.fork(2) : null)) {
           await this.beforeBatch();
@@ -592,14 +607,14 @@ export class Trainer {
           const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
           const [loss, acc] = this.trainStep(opt, vars, input, tail, labels, cw, dropRng);
           input.dispose();
-          losses.push(loss);
-          correct += acc;
-          seen += labels.length;
+          tally.losses.push(loss);
+          tally.correct += acc;
+          tally.seen += labels.length;
           this.inp.onEvent({ kind: 'batch', phase: 'finetune', epoch: e, globalEpoch: this.globalEpoch, batch: ++b, batches, loss });
         }
         const val = await this.validate(frozen, tail, valItems);
         const improved = this.checkpoint(val.loss, val.acc, tail);
-        const end = { epoch: e, startedAt: te0, totalEpochs, losses, correct, seen, val, learningRate: c.fineTuneLearningRate, improved };
+        const end = { epoch: e, startedAt, totalEpochs, ...tally, val, learningRate: c.fineTuneLearningRate, improved };
         if (await this.endEpoch('finetune', book, end)) break;
       }
       if (!valItems.length) this.checkpoint(NaN, NaN, tail);
