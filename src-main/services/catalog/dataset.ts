@@ -1,6 +1,6 @@
 /**
  * What the ML side reads from the catalog: labelled samples with their split, defect types, the
- * stored image as a sharp pipeline, and region masks/boxes for heatmap scoring.
+ * stored image as a sharp pipeline, and region masks for heatmap scoring.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,9 +8,10 @@ import type { Sharp } from 'sharp';
 import type { ImageFormat, Split } from '../../shared/catalog-types.ts';
 import type { Db } from '../db/open.ts';
 import { requireImageRow, storeRelPath } from '../db/repos/images.ts';
+import { listRegions } from '../db/repos/regions.ts';
 import type { Project } from '../projects/project.ts';
 import { openImageBytes } from './imaging.ts';
-import { blobToRle, decodeRle } from './rle.ts';
+import { decodeRle } from './rle.ts';
 
 export interface DatasetSample {
   imageId: number;
@@ -47,23 +48,11 @@ export async function openStoredImage(project: Project, imageId: number): Promis
 export function regionMask(db: Db, imageId: number, width: number, height: number, defectTypeKey?: string): Uint8Array {
   const img = requireImageRow(db, imageId);
   const out = new Uint8Array(width * height);
-  const rows = db
-    .prepare(
-      `SELECT r.kind, r.x, r.y, r.w, r.h, r.rle FROM regions r JOIN defect_types t ON t.id = r.defect_type_id
-       WHERE r.image_id = ? ${defectTypeKey !== undefined ? 'AND t.key = ?' : ''}`,
-    )
-    .all(...(defectTypeKey !== undefined ? [imageId, defectTypeKey] : [imageId])) as {
-    kind: 'rect' | 'mask';
-    x: number;
-    y: number;
-    w: number;
-    h: number;
-    rle: Buffer | null;
-  }[];
+  const rows = listRegions(db, imageId, defectTypeKey);
   const sx = img.width / width;
   const sy = img.height / height;
   for (const r of rows) {
-    const bits = r.kind === 'mask' && r.rle ? decodeRle(blobToRle(r.rle), r.w, r.h) : null;
+    const bits = r.kind === 'mask' && r.rle ? decodeRle(r.rle, r.w, r.h) : null;
     const ox0 = Math.max(0, Math.floor(r.x / sx));
     const oy0 = Math.max(0, Math.floor(r.y / sy));
     const ox1 = Math.min(width, Math.ceil((r.x + r.w) / sx));
@@ -80,21 +69,4 @@ export function regionMask(db: Db, imageId: number, width: number, height: numbe
     }
   }
   return out;
-}
-
-export interface RegionBox {
-  defectTypeKey: string;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** Bounding boxes (image pixels) of every region of an image: rects as drawn, masks as their box. */
-export function listRegionBoxes(db: Db, imageId: number): RegionBox[] {
-  return db
-    .prepare(
-      'SELECT t.key AS defectTypeKey, r.x, r.y, r.w, r.h FROM regions r JOIN defect_types t ON t.id = r.defect_type_id WHERE r.image_id = ? ORDER BY r.id',
-    )
-    .all(imageId) as RegionBox[];
 }

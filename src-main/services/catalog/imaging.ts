@@ -8,21 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decode as decodeBmp } from 'fast-bmp';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import type { ImageFormat } from '../../shared/catalog-types.ts';
+import type { ImageFormat, ImageMeta } from '../../shared/catalog-types.ts';
 import { CorruptImageError, UnsupportedImageError } from '../../shared/errors.ts';
 
 export const THUMB_SIZE = 256;
 
-export interface ProbedImage {
-  format: ImageFormat;
-  /** Oriented (displayed) size. */
-  width: number;
-  height: number;
-  channels: number;
-  bitDepth: number;
-  orientation: number;
-  pages: number;
-}
+/** What a file's header says: the decoding half of ImageMeta (size as displayed, EXIF orientation applied). */
+export type ProbedImage = Pick<ImageMeta, 'format' | 'width' | 'height' | 'channels' | 'bitDepth' | 'orientation' | 'pages'>;
 
 /** Format from magic bytes: a supported one, 'other-image' for known but unsupported ones, or null. */
 export function sniffFormat(b: Uint8Array): ImageFormat | 'other-image' | null {

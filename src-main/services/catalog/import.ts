@@ -60,15 +60,7 @@ const IGNORED_FILES = new Set(['thumbs.db', 'desktop.ini']);
 export const IMPORT_CONCURRENCY = 2;
 
 /** A region given with a file (demo generator, programmatic imports). */
-export interface GivenRegion {
-  defectTypeKey: string;
-  kind: 'rect' | 'mask';
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  rle?: number[];
-}
+export type GivenRegion = Pick<Region, 'kind' | 'x' | 'y' | 'w' | 'h' | 'rle'> & { defectTypeKey: string };
 
 /** One file to import, with what is known about it before decoding. */
 export interface ImportEntry {

@@ -24,9 +24,10 @@ import type {
 import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
 import type { ClassInfo } from '../../shared/training-types.ts';
 import type { TaskSnapshot } from '../../shared/types.ts';
-import { listDatasetSamples, listRegionBoxes, openStoredImage, regionMask } from '../catalog/dataset.ts';
+import { listDatasetSamples, openStoredImage, regionMask } from '../catalog/dataset.ts';
 import { listTypes } from '../db/repos/defect-types.ts';
 import { clearRunHeatmaps, listPredictions, listScores, upsertPrediction, upsertScore } from '../db/repos/heatmaps.ts';
+import { listRegionBoxes } from '../db/repos/regions.ts';
 import * as runs from '../db/repos/runs.ts';
 import type { EngineSample } from '../ml/data/source.ts';
 import type { HeatmapJobRequest } from '../ml/engine/jobs/heatmaps.ts';

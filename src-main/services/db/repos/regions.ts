@@ -33,8 +33,34 @@ export function mapRegion(r: RegionRow): Region {
   return out;
 }
 
-export function listRegions(db: Db, imageId: number): Region[] {
-  return (db.prepare('SELECT * FROM regions WHERE image_id = ? ORDER BY id').all(imageId) as RegionRow[]).map(mapRegion);
+/** An image's regions, of one defect type (by key) when given. */
+export function listRegions(db: Db, imageId: number, defectTypeKey?: string): Region[] {
+  const rows =
+    defectTypeKey === undefined
+      ? db.prepare('SELECT * FROM regions WHERE image_id = ? ORDER BY id').all(imageId)
+      : db
+          .prepare(
+            'SELECT r.* FROM regions r JOIN defect_types t ON t.id = r.defect_type_id WHERE r.image_id = ? AND t.key = ? ORDER BY r.id',
+          )
+          .all(imageId, defectTypeKey);
+  return (rows as RegionRow[]).map(mapRegion);
+}
+
+export interface RegionBox {
+  defectTypeKey: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Bounding boxes (image pixels) of every region of an image: rects as drawn, masks as their box. */
+export function listRegionBoxes(db: Db, imageId: number): RegionBox[] {
+  return db
+    .prepare(
+      'SELECT t.key AS defectTypeKey, r.x, r.y, r.w, r.h FROM regions r JOIN defect_types t ON t.id = r.defect_type_id WHERE r.image_id = ? ORDER BY r.id',
+    )
+    .all(imageId) as RegionBox[];
 }
 
 export function getRegionRow(db: Db, id: number): RegionRow | null {
