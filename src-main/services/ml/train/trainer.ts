@@ -226,6 +226,19 @@ export class Trainer {
   // ---------------------------------------------------------------- data
 
   /** The items of one training epoch: fixed copies, or one drawn variant per image; balanced sampling resamples. */
+  /** How a phase went, once it is over. @param t0 this.now() when the phase began */
+  private phaseSummary(phase: TrainingPhase, book: EpochBook, epochsPlanned: number, t0: number): PhaseSummary {
+    return {
+      phase,
+      epochsRun: book.run,
+      epochsPlanned,
+      bestEpoch: book.bestEpoch,
+      bestValLoss: this.best?.loss ?? null,
+      stoppedEarly: book.stoppedEarly,
+      durationMs: this.now() - t0,
+    };
+  }
+
   /**
    * Begins an epoch: its clock, its random stream (forked by phase and epoch number, so a seeded run repeats), the
    * items it trains on, the dropout stream, and an empty tally.
@@ -546,15 +559,7 @@ export class Trainer {
         this.checkpoint(NaN, NaN, null);
       }
       this.restoreBest(null);
-      return {
-        phase: 'transfer',
-        epochsRun: book.run,
-        epochsPlanned: epochs,
-        bestEpoch: book.bestEpoch,
-        bestValLoss: this.best?.loss ?? null,
-        stoppedEarly: book.stoppedEarly,
-        durationMs: this.now() - t0,
-      };
+      return this.phaseSummary('transfer', book, epochs, t0);
     } finally {
       embedModel.dispose();
     }
@@ -629,15 +634,7 @@ export class Trainer {
       await useBackend(this.inp.backends.inference);
       prefix.dispose();
     }
-    return {
-      phase: 'finetune',
-      epochsRun: book.run,
-      epochsPlanned: epochs,
-      bestEpoch: book.bestEpoch,
-      bestValLoss: this.best?.loss ?? null,
-      stoppedEarly: book.stoppedEarly,
-      durationMs: this.now() - t0,
-    };
+    return this.phaseSummary('finetune', book, epochs, t0);
   }
 
   private async validate(
