@@ -40,10 +40,11 @@ try {
     await s.dispose();
   }
 
-  // 2. A few real pictures and their thumbnails; every catalog row points at one of them.
+  // 2. A few real pictures and their thumbnails; every catalog row points at one of them. They live inside the
+  //    project's cache: media links that lead out of the project's store are refused.
   const variants: { thumb: string; image: string }[] = [];
-  const srcDir = join(root, 'sources');
-  mkdirSync(srcDir);
+  const srcDir = join(dir, 'cache', 'bench-variants');
+  mkdirSync(srcDir, { recursive: true });
   for (let v = 0; v < 6; v++) {
     const ring = Buffer.from(
       `<svg width="640" height="480"><circle cx="320" cy="240" r="${170 + v * 6}" fill="none" stroke="#c8c8c8" stroke-width="${40 + v * 4}"/><circle cx="320" cy="240" r="80" fill="#2a2a2a"/><rect x="${200 + v * 30}" y="120" width="40" height="6" fill="#111"/></svg>`,

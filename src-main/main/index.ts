@@ -3,8 +3,10 @@ import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell, uti
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { apiOperations } from '../shared/api/index.ts';
-import { serializeError } from '../shared/errors.ts';
+import { NotFoundError, serializeError } from '../shared/errors.ts';
+import { parseMediaPath } from '../shared/media-url.ts';
 import { createHandlers, invoke } from '../services/handlers/index.ts';
+import { resolveProjectMedia } from '../services/media.ts';
 import { probeScript } from '../services/ml/backend/probe-child.ts';
 import { engineEntry, type EngineLauncher } from '../services/ml/engine/client.ts';
 import { setEngineLauncher } from '../services/ml/training-service.ts';
@@ -103,7 +105,9 @@ async function boot(): Promise<void> {
             ? [{ name: 'CSV', extensions: ['csv'] }]
             : purpose === 'model'
               ? [{ name: 'Model', extensions: ['json'] }]
-              : [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'] }];
+              : purpose === 'annotations'
+                ? [{ name: 'Annotations (JSON)', extensions: ['json'] }]
+                : [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'] }];
         const r = await dialog.showOpenDialog(win!, { properties: ['openFile', 'multiSelections'], filters });
         return r.canceled ? null : r.filePaths;
       },
@@ -117,14 +121,13 @@ async function boot(): Promise<void> {
   for (const op of apiOperations) {
     ipcMain.handle(`kensa:${op}`, (_e, ...args: unknown[]) => invoke(handlers, op, args));
   }
+  // kensa-media://project/<project key>/<kind>/<id> (shared/media-url.ts): only the open project's own files.
   protocol.handle('kensa-media', async (req) => {
     const url = new URL(req.url);
     try {
-      const file = await services.resolveMedia(
-        url.hostname,
-        decodeURIComponent(url.pathname.slice(1)),
-        Object.fromEntries(url.searchParams),
-      );
+      const media = url.hostname === 'project' ? parseMediaPath(url.pathname.slice(1), url.searchParams) : null;
+      if (!media) throw new NotFoundError(`Not a media address: ${req.url}`);
+      const file = await resolveProjectMedia(services, media);
       return net.fetch(pathToFileURL(file.path).toString());
     } catch (err) {
       return new Response(JSON.stringify(serializeError(err)), { status: 404 });

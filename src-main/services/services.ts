@@ -55,6 +55,8 @@ export class Services {
     this.resourcesDir = opts.resourcesDir;
     this.host = opts.host;
     this.settings = new SettingsStore(opts.configDir);
+    // A settings file set aside at start is said on stderr (CLI, server, app log); the UI shows it from getAppInfo().
+    if (this.settings.warning) process.stderr.write(`Kensa: ${this.settings.warning.message}\n`);
     this.tasks = new TaskManager(this.events);
     this.projects = new ProjectManager(this.settings, this.events);
     this.events.on('task', (t) => {

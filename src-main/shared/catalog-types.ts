@@ -141,8 +141,8 @@ export interface Region {
   h: number;
   /** Only for kind 'mask'. */
   rle?: number[];
-  /** Where it came from: drawn by a user, a VOC XML, a mask PNG, the demo generator. */
-  source: 'user' | 'voc' | 'mask' | 'demo';
+  /** Where it came from: drawn by a user, a VOC XML, a mask PNG, a labelme / COCO JSON, the demo generator. */
+  source: 'user' | 'voc' | 'mask' | 'labelme' | 'coco' | 'demo';
   createdAt: string;
 }
 
@@ -238,20 +238,82 @@ export interface ImportRequest {
     /** CSV with columns path,label (header optional; path absolute, relative to the CSV, or a bare file name). */
     | { from: 'csv'; csvPath: string; mapping?: Record<string, LabelTarget>; createUnknown?: boolean };
   /** VOC XML boxes (`<stem>.xml`, searched recursively) and/or mask PNGs (`<stem>.png`, non-zero = defect of the image's label). */
-  regions?: { vocDir?: string; masksDir?: string };
+  regions?: ImportRegions;
   /** Multi-page TIFF: only the first page (default), or every page as its own image (stored as PNG). */
   tiffPages?: 'first' | 'all';
   /** Core type given to every imported image (default 'unknown'). */
   coreType?: CoreType;
 }
 
+/** Where an import's regions come from (each optional; matched to the imported images by file name). */
+export interface ImportRegions {
+  vocDir?: string;
+  masksDir?: string;
+  /** labelme: a folder of `.json` files (searched recursively) or one `.json` file; `imagePath` names the image. */
+  labelme?: string;
+  /** COCO: one JSON file with images, annotations (bbox and/or polygon segmentation) and categories. */
+  coco?: string;
+}
+
+/** An annotation file or shape left out of an import (the UI words the code; `message` is English for the CLI). */
+export interface RegionProblem {
+  /** The annotation file. */
+  file: string;
+  code:
+    | 'unreadable'
+    | 'invalid-json'
+    | 'bad-format'
+    | 'unknown-image'
+    | 'out-of-bounds'
+    | 'unsupported-shape'
+    | 'unknown-label'
+    | 'size-mismatch';
+  /** The image, shape label or technical detail concerned (any language); may be empty. */
+  detail: string;
+  message: string;
+}
+
+/** What a regions source holds for the images of an import (shown before the import starts). */
+export interface RegionPreview {
+  format: 'voc' | 'masks' | 'labelme' | 'coco';
+  /** Annotation files read (COCO: image records). */
+  files: number;
+  /** Boxes and polygons (masks: mask files) found in them. */
+  regions: number;
+  /** Of these, the files and regions whose image is among the images to import. */
+  matchedFiles: number;
+  matchedRegions: number;
+  /** Images to import (the selected files and folders). */
+  images: number;
+  problems: RegionProblem[];
+}
+
+/** The detail of a decoder failure that came without text (libvips says "Unknown error"); the UI words it. */
+export const DECODER_NO_DETAIL = 'the decoder gave no detail';
+
 export interface ImportSkip {
   path: string;
-  reason: 'empty' | 'unsupported' | 'corrupt' | 'truncated' | 'not-an-image' | 'unreadable';
+  reason:
+    | 'empty'
+    | 'unsupported'
+    | 'corrupt'
+    | 'truncated'
+    | 'not-an-image'
+    | 'unreadable'
+    /** Over the decoder's pixel limit (not damaged). */
+    | 'too-large'
+    /** A link to a folder (or file) the import already covers: not followed (detail: its target). */
+    | 'link-loop'
+    /** A link to nothing (detail: its target). */
+    | 'broken-link'
+    /** The folder walk stopped at its bound here (detail: "500000 files" or "depth 32"). */
+    | 'limit';
   /** English sentence (CLI, logs). */
   message: string;
   /** The technical part alone, in no particular language (decoder message, error code, extension); may be empty. */
   detail: string;
+  /** 'unsupported' by content: the format the bytes are in ("GIF", "WebP", …), whatever the file's name says. */
+  format?: string;
 }
 
 export interface ImportDuplicate {
@@ -281,6 +343,8 @@ export interface ImportReport {
   labelled: Record<string, number>;
   createdDefectTypes: string[];
   regionsImported: number;
+  /** Annotation files (labelme / COCO) or shapes that were left out, one entry each; the import went on. */
+  regionProblems: RegionProblem[];
   warnings: string[];
   elapsedMs: number;
   imagesPerSecond: number;
@@ -340,6 +404,8 @@ export interface LabelExportRequest {
   out: string;
   /** Only these images (default: every labelled image). */
   filter?: ImageFilter;
+  /** Replace an existing CSV, or write into a folder that is not empty (default: refuse with FileExistsError). */
+  overwrite?: boolean;
 }
 
 export interface LabelExportResult {

@@ -44,6 +44,9 @@ export const ERROR_NAMES = [
   'EngineCrashedError',
   'ConflictError',
   'UnauthorizedError',
+  'FileExistsError',
+  'PathNotFoundError',
+  'SettingsFileError',
 ] as const;
 export type ErrorName = (typeof ERROR_NAMES)[number];
 
@@ -80,6 +83,11 @@ export const ValidationError = defineError('ValidationError');
 export const NotFoundError = defineError('NotFoundError');
 export const EngineCrashedError = defineError('EngineCrashedError');
 export const ConflictError = defineError('ConflictError');
+/** An export's target file or folder exists and the call did not say to overwrite it (detail: `{ path }`). */
+export const FileExistsError = defineError('FileExistsError');
+export const PathNotFoundError = defineError('PathNotFoundError');
+/** The settings file could not be used as it was: set aside, defaults (and its valid keys) used (detail: SettingsWarning). */
+export const SettingsFileError = defineError('SettingsFileError');
 
 /**
  * Native TensorFlow ("OOM when allocating tensor"), the wasm heap ("Cannot enlarge memory", "Maximum memory size

@@ -2,7 +2,8 @@
 import type { ClassInfo } from './training-types.ts';
 
 /** Every heatmap method, in the order the UI and the score tables list them. */
-export const HEATMAP_METHODS = ['cam', 'gradcam', 'saliency', 'smoothgrad'] as const;
+/** 'anomaly': an anomaly model's patch distances to its bank of good patches (0.5 = its threshold); anomaly runs only. */
+export const HEATMAP_METHODS = ['cam', 'gradcam', 'saliency', 'smoothgrad', 'anomaly'] as const;
 export type HeatmapMethod = (typeof HEATMAP_METHODS)[number];
 export type ColormapName = 'turbo' | 'jet' | 'grey';
 export type HeatmapSplit = 'train' | 'val' | 'test';
@@ -134,4 +135,11 @@ export interface HeatmapExportOptions {
   colormap?: ColormapName;
   /** 0..1 (1: the map alone). */
   opacity?: number;
+  /** Replace an existing file (default: refuse with FileExistsError). */
+  overwrite?: boolean;
+  /**
+   * Contact sheet in compare mode: the other run's gallery query (same images); the sheet then shows the first
+   * method of both runs side by side, with the run names as column heads.
+   */
+  compare?: GalleryQuery;
 }

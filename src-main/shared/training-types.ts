@@ -3,6 +3,7 @@
  * reports). Plain data only: everything here crosses IPC and is stored as JSON in the catalog.
  */
 import type { SerializedError } from './errors.ts';
+import type { EvalSample, OperatingAim, OperatingPointChoice } from './operating-point.ts';
 import type { BackendName, BackendReport } from './types.ts';
 
 export const MOBILENET_V1_ALPHAS = ['0.25', '0.5', '0.75', '1.0'] as const;
@@ -12,12 +13,28 @@ export const BACKBONES: readonly BackboneId[] = [
   ...MOBILENET_V1_ALPHAS.map((a) => `mobilenet_v1_${a}` as const),
   ...MOBILENET_V2_ALPHAS.map((a) => `mobilenet_v2_${a}` as const),
 ];
+/** Where one backbone's ImageNet weights were found: `dir` is null when no weights folder holds them. */
+export interface BackboneWeights {
+  backbone: BackboneId;
+  dir: string | null;
+  /** The folder name looked for (the TensorFlow.js MobileNet hosting name, e.g. mobilenet_v1_1.0_224). */
+  folderName: string;
+}
+
+/** Weights availability of every backbone, and the weights folders searched (user folders first). */
+export interface BackboneWeightsReport {
+  backbones: BackboneWeights[];
+  searched: string[];
+}
 /** Square input sizes accepted (pixels); multiples of 32 are recommended. */
 export const INPUT_SIZE_MIN = 96;
 export const INPUT_SIZE_MAX = 640;
 
-/** binary: "ok" vs "defect" (any defect type); multiclass: OK (when labelled) + each defect type. */
-export type TrainingTaskKind = 'binary' | 'multiclass';
+/**
+ * binary: "ok" vs "defect" (any defect type); multiclass: OK (when labelled) + each defect type;
+ * anomaly: learns from OK images only (PatchCore-style memory bank); defect images only validate and set the threshold.
+ */
+export type TrainingTaskKind = 'binary' | 'multiclass' | 'anomaly';
 /** How class imbalance is countered. */
 export type ImbalanceMode = 'classWeights' | 'balancedSampling' | 'none';
 /**
@@ -42,7 +59,13 @@ export type SplitConfig =
   /** Use the split stored in the catalog per image (falls back to random when it has no validation images). */
   | { mode: 'catalog' }
   /** Stratified random split of the labelled images at run time. */
-  | { mode: 'random'; valFraction: number; testFraction: number; seed: number };
+  | { mode: 'random'; valFraction: number; testFraction: number; seed: number }
+  /**
+   * k-fold cross-validation: fold `fold` (0-based) of `folds` validates, the others train; images in the catalog's test
+   * split stay the locked test set. Folds are stratified by class and keep each import batch in one fold with
+   * groupBy 'batch'.
+   */
+  | { mode: 'fold'; folds: number; fold: number; seed: number; groupBy: 'none' | 'batch' };
 
 /** What the wizard / CLI asks for. Fields left out take {@link DEFAULT_TRAIN_CONFIG}'s values. */
 export interface TrainConfig {
@@ -58,14 +81,41 @@ export interface TrainConfig {
   batchSize: number;
   /** Head dropout rate before the dense softmax. */
   dropout: number;
-  /** Early stopping on validation loss with best-weights restore; 0 = off. */
+  /** Early stopping on the smoothed validation loss (epochs without a new low), best-weights restore; 0 = off. */
   patience: number;
+  /**
+   * Transfer-phase learning rate: 'warmupCosine' (linear warm-up, then a half cosine from learningRate down to
+   * 2 % of it at the last planned epoch; the default) or 'constant'. Left out = 'warmupCosine'.
+   */
+  lrSchedule?: 'warmupCosine' | 'constant';
+  /** Transfer phase: weight of the newest epoch in the moving average of validation loss early stopping watches (1 = raw); default 0.3. */
+  stopSmoothing?: number;
   imbalance: ImbalanceMode;
   augmentation: AugmentationConfig;
   /** Phase 2, fine-tuning: the last N backbone blocks are unfrozen (v1: 0..13, v2: 0..17). */
   fineTuneBlocks: number;
   fineTuneEpochs: number;
   fineTuneLearningRate: number;
+  /** Early-stopping patience of the fine-tuning phase (its epochs cost minutes, not milliseconds); left out = 5. */
+  fineTunePatience?: number;
+  /**
+   * Which epoch's weights the run keeps: 'valLoss' (lowest validation loss; the default) or 'accuracyNearBestPointing'
+   * (best validation accuracy among the epochs whose CAM pointing is within 2 points of the best; needs validation
+   * images with regions, otherwise the lowest validation loss).
+   */
+  bestEpoch?: 'valLoss' | 'accuracyNearBestPointing';
+  /**
+   * Training guided by regions: for defect images with regions, a loss on the share of the true class's CAM outside
+   * the regions (images without regions train as without it). Not with random rotations or crops. Default off.
+   */
+  guideRegions?: boolean;
+  /** Weight of that loss beside the cross-entropy (default 1). */
+  guideWeight?: number;
+  /**
+   * Test-time augmentation: the run's evaluation (and, by default, the model's predictions in Inspect and the CLI)
+   * average the softmax of the study's x3 variants (original, rotated 180°, rotated 180° and mirrored). Left out = off.
+   */
+  tta?: boolean;
   seed: number;
   split: SplitConfig;
   /** Cache backbone embeddings on disk for the transfer phase (project cache/ folder). */
@@ -74,6 +124,45 @@ export interface TrainConfig {
   continueFromRunId: number | null;
   /** Defect type keys (labels) that take part; left out = every labelled class. Other images are left out of all splits. */
   labels?: string[];
+  /** What the decision threshold is chosen for on validation after training; left out = balanced (Youden's J). */
+  operatingPoint?: OperatingAim;
+  /** Anomaly task only: memory-bank settings (left out = the defaults). */
+  anomaly?: Partial<AnomalyConfig>;
+}
+
+/** Anomaly task settings. */
+export interface AnomalyConfig {
+  /** Share of the good patches kept in the memory bank by greedy k-center coreset sampling (0 < F <= 1). */
+  coresetFraction: number;
+  /** Dimensions per patch after the seeded random projection (0 = all). */
+  projectDim: number;
+  /** Standardise each image's brightness and contrast before the backbone. */
+  normaliseIntensity: boolean;
+}
+
+/** What an anomaly model keeps beside its files (kensa-model.json's `anomaly` block). */
+export interface AnomalyModelParams extends AnomalyConfig {
+  backbone: BackboneId;
+  inputSize: number;
+  /** The two feature taps (stride 8, stride 16). */
+  taps: [string, string];
+  seed: number;
+  /** Per-image coreset candidates as a multiple of the final fraction. */
+  candidateFactor: number;
+  /** Dimensions of the copy coreset distances are taken on. */
+  coresetProjectDim: number;
+  /** Bank rows at most, whatever the fraction. */
+  maxBankRows: number;
+  /** Rows in anomaly-bank.bin. */
+  bankRows: number;
+  /** Values per bank row. */
+  dim: number;
+  /** Raw worst-patch distance at which the normalised score is 0.5 (the decision threshold). */
+  rawThreshold: number;
+  /** How rawThreshold was chosen, in words. */
+  thresholdBasis: string;
+  /** Gaussian smoothing of the map, in input pixels. */
+  smoothingSigma: number;
 }
 
 export const DEFAULT_AUGMENTATION: AugmentationConfig = { mode: 'fixed', rotationDeg: 0, brightness: 0, contrast: 0, cropMinScale: 1 };
@@ -84,11 +173,11 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backbone: 'mobilenet_v1_0.25',
   inputSize: 224,
   weightsDir: null,
-  epochs: 60,
-  learningRate: 2e-4,
+  epochs: 300,
+  learningRate: 1e-3,
   batchSize: 32,
   dropout: 0.2,
-  patience: 10,
+  patience: 30,
   imbalance: 'classWeights',
   augmentation: DEFAULT_AUGMENTATION,
   fineTuneBlocks: 0,
@@ -114,6 +203,20 @@ export interface EpochMetrics {
   valLoss: number | null;
   valAccuracy: number | null;
   learningRate: number;
+  /**
+   * Localisation of the validation images that have defect regions (left out when none has): CAM of the true class,
+   * pointing game (share of maps whose maximum lies in a region, 4-pixel tolerance), mean energy in region, and
+   * their chance levels (mean region area; share of map cells a random peak would hit), as the heatmap scores.
+   */
+  valPointing?: number;
+  valEnergy?: number;
+  valRegionArea?: number;
+  valPointingChance?: number;
+  valLocalisedCount?: number;
+  /** Time the measurement took in this epoch (ms). */
+  valLocalisationMs?: number;
+  /** By class key: images scored, pointing, energy. */
+  valPointingByClass?: Record<string, { count: number; pointing: number; energy: number }>;
 }
 
 export interface EpochRecord extends EpochMetrics {
@@ -175,6 +278,14 @@ export interface Evaluation {
   /** confusionImageIds[actual][predicted] = the image ids in that cell. */
   confusionImageIds: number[][][];
   binary: BinaryMetrics | null;
+  /** Class index of OK when the model has one (the defect score is 1 - P(OK)); absent in evaluations stored before it was kept. */
+  okIndex?: number | null;
+  /** Threshold on P(defect) that accuracy, the confusion matrix and per-class figures are at; null = most probable class. */
+  threshold?: number | null;
+  /** Accuracy of the most probable class (Keras' accuracy), for comparison with published figures. */
+  argmaxAccuracy?: number;
+  /** Per-image probabilities, so the report can show every figure at another threshold. */
+  samples?: EvalSample[];
 }
 
 export interface DatasetSnapshotEntry {
@@ -226,6 +337,10 @@ export interface RunSummary {
   finishedAt: string | null;
   durationMs: number | null;
   error: SerializedError | null;
+  /** Stored decision threshold on P(defect) (Inspect, predict and the CLI use it); null = most probable class. */
+  threshold: number | null;
+  /** How the stored threshold was chosen; null for runs from before it was kept. */
+  operatingPoint: OperatingPointChoice | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -267,6 +382,7 @@ export interface TrainingEstimate {
   backend: { training: BackendName; inference: BackendName };
   trainImages: number;
   valImages: number;
+  testImages: number;
   /** Samples per epoch after augmentation copies. */
   samplesPerEpoch: number;
   parameters: { total: number; trainableFineTune: number };
@@ -275,6 +391,14 @@ export interface TrainingEstimate {
   embeddingSeconds: number;
   transferEpochSeconds: number;
   fineTuneEpochSeconds: number;
+  /** Transfer epochs the estimate counts: the planned ones, or fewer where early stopping is expected to end the phase. */
+  expectedTransferEpochs: number;
+  transferSeconds: number;
+  /** Every planned fine-tuning epoch (early stopping may end it sooner). */
+  fineTuneSeconds: number;
+  /** The final evaluation of validation and test (x3 with test-time augmentation). */
+  evaluationSeconds: number;
+  /** embeddings + transfer + fine-tuning + evaluation. */
   totalSeconds: number;
   /** Peak engine memory estimate (weights + activations for one batch + optimizer state). */
   peakMemoryMB: number;
@@ -291,13 +415,19 @@ export interface KensaModelInfo {
   backbone: BackboneId;
   inputSize: number;
   classes: ClassInfo[];
-  /** Binary decision threshold on P(defect); null for multiclass. */
+  /** Decision threshold on P(defect) = 1 - P(OK); null when the model has no OK class. */
   threshold: number | null;
+  /** Predict with test-time augmentation by default (mean softmax of the x3 variants); absent = false. */
+  tta?: boolean;
+  /** How the threshold was chosen (aim, basis, validation counts); absent in models from before it was kept. */
+  operatingPoint?: OperatingPointChoice | null;
   preprocessing: { resize: 'fill'; channels: 'rgb (grey repeated)'; scale: '[-1,1]' };
   layers: { lastConv: string; gap: string; dropout: string; dense: string };
   metrics: { valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null };
   createdAt: string;
   kensaVersion: string;
+  /** Anomaly models: the memory bank's parameters and the raw-score threshold. */
+  anomaly?: AnomalyModelParams;
 }
 
 export interface ExportResult {

@@ -15,6 +15,18 @@ export interface Settings {
   heatmapOpacity: number;
 }
 
+/** The settings file read at start could not be used as it was (set aside; defaults and its valid keys used). */
+export interface SettingsWarning {
+  /** The settings file. */
+  file: string;
+  /** Where the bad file was moved ('' when it could not be moved). */
+  movedTo: string;
+  /** Keys that were wrong or unknown (empty: the whole file was unreadable). */
+  keys: string[];
+  /** English sentence (CLI, logs). */
+  message: string;
+}
+
 export interface RecentProject {
   dir: string;
   name: string;
@@ -48,6 +60,8 @@ export interface AppInfo {
   configDir: string;
   /** Whether the host can show native file/folder pickers (Electron) or the UI must ask for a path. */
   nativeDialogs: boolean;
+  /** Set when the settings file was set aside at start. */
+  settingsWarning: SettingsWarning | null;
 }
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -104,7 +118,8 @@ export interface TaskProgress {
 /** A serialisable picture of a long job (import, training, heatmap batch) at one moment. */
 /** What a task is, as data the UI words in its own language (`title` stays, in English, for logs and the CLI). */
 export type TaskWhat =
-  | { kind: 'import'; files: number }
+  /** files: null while the chosen folders are still being walked (the count is then the task's progress). */
+  | { kind: 'import'; files: number | null }
   | { kind: 'inspect'; images: number; run: string }
   | { kind: 'heatmaps'; methods: string[]; images: number }
   | { kind: 'training'; name: string }
@@ -118,6 +133,8 @@ export type TaskStep =
   | { kind: 'finetune'; blocks: number }
   | { kind: 'evaluate' }
   | { kind: 'gradient-backend'; training: string; inference: string }
+  /** The chosen folders are being walked; `files` found so far. */
+  | { kind: 'import-scan'; files: number }
   | { kind: 'import-done'; imported: number; duplicates: number; skipped: number }
   | { kind: 'inspect-done'; inspected: number; ng: number; imagesPerSecond: number };
 

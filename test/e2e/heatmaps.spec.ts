@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { apiCall, trainRuns, waitForTask, switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
@@ -83,6 +84,11 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   await expect(view.getByTestId('heatmap-img')).toHaveCount(48, { timeout: 90_000 });
   await expect(view.getByTestId('hm-scores')).toContainText('%');
   await shoot(page, 'gallery');
+  // Cards name an image's label in the UI's language (the type's Japanese name), never by its key.
+  await setLanguage(page, 'ja');
+  await expect(view.getByTestId('true-label').filter({ hasText: /^傷$/ })).not.toHaveCount(0);
+  await expect(view.getByTestId('true-label').filter({ hasText: /^scratch$/ })).toHaveCount(0);
+  await setLanguage(page, 'en');
 
   // Per defect type, Grad-CAM on the right.
   await view
@@ -135,7 +141,10 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   const large = page.getByTestId('heatmap-large');
   await expect(large).toBeVisible();
   await expect(large.locator('svg rect').first()).toBeAttached();
+  // Fitted, the zoom reads as fitted at the photo's real scale (NEU photos are 200 px: shown larger than 100 %).
+  await expect(large.getByTestId('heatmap-zoom')).toHaveText(/^Fitted \(\d+ %\)$/);
   await large.getByRole('button', { name: '+', exact: true }).click();
+  await expect(large.getByTestId('heatmap-zoom')).toHaveText(/^\d+ %$/);
   await shoot(page, 'large');
   await large.getByRole('button', { name: 'Close' }).click();
 
@@ -145,6 +154,42 @@ test('gallery: compute, switch method and class, large view, compare two runs', 
   await expect(view.getByTestId('heatmap-img')).toHaveCount(16, { timeout: 60_000 });
   await expect(view).toContainText(`#${runB}`);
   await shoot(page, 'compare');
+
+  // Contact sheet of the compare view: asks where to save (Browse… picks the folder, the name stays), then both runs'
+  // maps side by side (image | run A | run B), and asks before replacing it.
+  const sheets = join(server.tmp, 'shift reports');
+  mkdirSync(sheets, { recursive: true });
+  await view.getByTestId('hm-export-sheet').click();
+  const form = view.getByTestId('hm-sheet-save');
+  const sheetPath = form.locator('input[name=export-path]');
+  await expect(sheetPath).toHaveValue(new RegExp(`/exports/heatmaps/run${runA}-vs-run${runB}-[\\w-]+\\.png$`));
+  const name = (await sheetPath.inputValue()).split('/').pop()!;
+  await form.getByTestId('hm-sheet-save-browse').click();
+  const fb = page.getByTestId('file-browser');
+  // Typed while the browser still opens at its start folder, the path may be overtaken: type it until it holds.
+  await expect(async () => {
+    await fb.getByTestId('file-browser-path').fill(`${sheets}/`);
+    await fb.getByTestId('file-browser-path').press('Enter');
+    await expect(fb.getByTestId('file-browser-crumbs')).toContainText('shift reports', { timeout: 2000 });
+  }).toPass({ timeout: 20_000 });
+  await fb.getByTestId('file-browser-choose').click();
+  await expect(sheetPath).toHaveValue(join(sheets, name));
+  await form.scrollIntoViewIfNeeded();
+  await shoot(page, 'sheet-save');
+  await form.getByTestId('hm-sheet-save-save').click();
+  await expect(page.getByText(`Saved ${join(sheets, name)}`)).toBeVisible({ timeout: 60_000 });
+  await expect(form).toBeHidden();
+  const sheetMeta = await sharp(join(sheets, name)).metadata();
+  expect(sheetMeta.width).toBe(8 + 3 * (160 + 8));
+  // The sheet itself (its text is English, like the CSV headers), kept beside the screenshots to look at.
+  copyFileSync(join(sheets, name), 'test-results/screens/heatmaps-contact-sheet-compare.png');
+  await view.getByTestId('hm-export-sheet').click();
+  await expect(sheetPath).toHaveValue(join(sheets, name));
+  await form.getByTestId('hm-sheet-save-save').click();
+  await expect(page.getByTestId('overwrite-confirm')).toBeVisible();
+  await page.getByTestId('overwrite-cancel').click();
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(form).toBeHidden();
 
   // The aggregate table is served for the run report.
   const table = await call<{ rows: { method: string; classKey: string; count: number }[] }>('getHeatmapScores', runA);
@@ -176,10 +221,11 @@ test('run report: localisation scores, computed from the empty state', async ({ 
   await setLanguage(page, 'en');
 
   // The HTML report carries the same table.
-  const download = page.waitForEvent('download');
   await page.getByTestId('export-html').click();
   const file = join(server.tmp, 'report-hm.html');
-  await (await download).saveAs(file);
+  await page.getByTestId('report-html-save').locator('input[name=export-path]').fill(file);
+  await page.getByTestId('report-html-save-save').click();
+  await expect(page.getByText(`Report saved: ${file}`)).toBeVisible({ timeout: 30_000 });
   const html = readFileSync(file, 'utf8');
   expect(html).toContain('Heatmap localisation');
   expect(html).toContain('All defect types');

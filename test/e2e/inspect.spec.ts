@@ -1,8 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { apiCall, NEU_IMAGES as NEU, trainRuns, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
+import { parseRfc4180 } from '../helpers/rfc4180.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -70,8 +71,8 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
   const rows = page.getByTestId('inspect-row');
   await expect(rows).toHaveCount(6, { timeout: 60_000 });
   await expect(page.getByTestId('inspect-summary')).toContainText('img/s');
-  await expect(page.getByText('1 files were skipped')).toBeVisible();
-  await page.getByText('1 files were skipped').click();
+  await expect(page.getByText('1 files that are not images were left out')).toBeVisible();
+  await page.getByText('1 files that are not images were left out').click();
   await expect(page.getByTestId('inspect-skip')).toHaveAttribute('data-code', 'not-an-image');
   await expect(page.getByTestId('inspect-skip')).toContainText('Not an image');
   const speed = await page.getByTestId('inspect-speed').textContent();
@@ -113,17 +114,27 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
     .getByRole('button', { name: /Details of/ })
     .click();
   await expect(page.getByTestId('inspect-detail')).toContainText('Probabilities');
-  await expect(page.getByTestId('inspect-detail').locator('img')).toHaveJSProperty('complete', true);
+  // The photo (first picture of the panel; the heatmap is the second).
+  await expect(page.getByTestId('inspect-detail').locator('img').first()).toHaveJSProperty('complete', true);
   expect(
     await page
       .getByTestId('inspect-detail')
       .locator('img')
+      .first()
       .evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
   ).toBeGreaterThan(0);
-  // A photo given by path is not in the catalog: no heatmap, and the panel says why.
-  await expect(page.getByTestId('inspect-heatmap-note')).toContainText('library images only');
-  await page.getByTestId('inspect-heatmap-note').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-note-en.png' });
+  // A photo given by path is not in the library: its heatmap is computed from the file, over the photo in its shape.
+  const outside = page.getByTestId('inspect-heatmap-img');
+  await expect(outside).toBeVisible({ timeout: 60_000 });
+  expect(await outside.getAttribute('src')).toContain('/inspect-heatmap/');
+  expect(await outside.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(64);
+  await expect(page.getByTestId('inspect-heatmap-note')).toHaveCount(0);
+  await page.getByTestId('inspect-heatmap').getByTestId('heatmap-legend').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-outside-en.png' });
+  await setLanguage(page, 'ja');
+  await expect(page.getByTestId('inspect-heatmap')).toContainText('予測クラス');
+  await page.screenshot({ path: 'test-results/screens/inspect-heatmap-outside-ja.png' });
+  await setLanguage(page, 'en');
   await page.screenshot({ path: 'test-results/screens/inspect-results-en.png', fullPage: true });
   await setLanguage(page, 'ja');
   await expect(page.getByTestId('inspect-results')).toContainText('予測クラス');
@@ -184,4 +195,131 @@ test('inspect a folder of new photos, sort and filter, export a CSV that matches
   await expect(page.getByTestId('inspect-heatmap')).toContainText('予測クラス');
   await page.screenshot({ path: 'test-results/screens/inspect-heatmap-ja.png' });
   await setLanguage(page, 'en');
+});
+
+test('library photos: the filter "label differs from prediction" shows exactly those whose label disagrees', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inspect' }).click();
+  await page.getByRole('tab', { name: 'Images in the library' }).click();
+  await page.locator('select').filter({ hasText: 'All splits' }).selectOption('all');
+  await page.locator('select').filter({ hasText: 'Labelled only' }).selectOption('labelled');
+  await page.getByTestId('start-inspect').click();
+  const rows = page.getByTestId('inspect-row');
+  await expect(page.getByTestId('inspect-summary')).toContainText('img/s', { timeout: 60_000 });
+  const total = await rows.count();
+  expect(total).toBeGreaterThan(10);
+  // A high threshold calls almost every part OK, so the defect-labelled photos now disagree with their label.
+  await page.getByRole('slider', { name: 'NG threshold on P(defect)' }).evaluate((el) => {
+    const input = el as unknown as { value: string; dispatchEvent(e: unknown): boolean };
+    input.value = '0.99';
+    input.dispatchEvent(new (globalThis as unknown as { Event: new (t: string, o: object) => unknown }).Event('change', { bubbles: true }));
+  });
+  await expect(page.getByRole('slider', { name: 'NG threshold on P(defect)' })).toHaveValue('0.99');
+  const [latest] = await call<{ id: string }[]>('listInspections');
+  const ins = await call<{
+    classes: { key: string; isOk: boolean }[];
+    items: { name: string; labelKey: string | null; predicted: number }[];
+  }>('getInspection', latest!.id);
+  const types = await call<{ key: string; isOk: boolean }[]>('listDefectTypes');
+  const okIndex = ins.classes.findIndex((c) => c.isOk);
+  const differs = ins.items
+    .filter((it) => it.labelKey !== null && (types.find((t) => t.key === it.labelKey)?.isOk ? okIndex : 1 - okIndex) !== it.predicted)
+    .map((it) => it.name)
+    .sort();
+  expect(differs.length).toBeGreaterThan(0);
+  expect(differs.length).toBeLessThan(total);
+
+  const toggle = page.getByTestId('filter-label-differs');
+  await expect(page.locator('label').filter({ has: toggle })).toContainText(`Label differs from prediction (${differs.length})`);
+  await toggle.check();
+  await expect(rows).toHaveCount(differs.length);
+  expect((await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-name') ?? ''))).sort()).toEqual(differs);
+  await expect(rows.locator('td[data-differs]')).toHaveCount(differs.length);
+  await page.screenshot({ path: 'test-results/screens/inspect-label-differs-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(page.locator('label').filter({ has: toggle })).toContainText(`ラベルと予測が異なる（${differs.length}）`);
+  await page.screenshot({ path: 'test-results/screens/inspect-label-differs-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+  await toggle.uncheck();
+  await expect(rows).toHaveCount(total);
+});
+
+test('unreadable files and a missing path are rows with reasons; saving over an existing CSV asks first', async ({ page }) => {
+  // A camera folder with a damaged JPEG, an empty PNG and a GIF saved as .jpg, and a second folder that is not there.
+  const cam = join(server.tmp, 'line3-cam5');
+  mkdirSync(cam, { recursive: true });
+  for (let i = 0; i < 2; i++)
+    await sharp(join(NEU, 'crazing', `crazing_${170 + i}.jpg`))
+      .resize(64, 64)
+      .jpeg()
+      .toFile(join(cam, `good-${i}.jpg`));
+  const noise = Buffer.alloc(500, 0x5a);
+  writeFileSync(join(cam, 'damaged.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), noise]));
+  writeFileSync(join(cam, 'empty.png'), '');
+  writeFileSync(join(cam, 'animation.jpg'), Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(30)]));
+  const missing = join(server.tmp, 'line3-cam6-not-mounted');
+
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inspect' }).click();
+  await page.locator('textarea[name=inspect-paths]').fill(`${cam}\n${missing}`);
+  await page.getByTestId('start-inspect').click();
+  await expect(page.getByTestId('inspect-row')).toHaveCount(2, { timeout: 60_000 });
+  const bad = page.getByTestId('inspect-unreadable-row');
+  await expect(bad).toHaveCount(4);
+  await expect(page.getByTestId('count-unreadable')).toHaveText('4');
+  const codes = await bad.evaluateAll((els) =>
+    Object.fromEntries(els.map((e) => [e.getAttribute('data-name'), e.getAttribute('data-code')])),
+  );
+  expect(codes['line3-cam6-not-mounted']).toBe('missing');
+  expect(codes['empty.png']).toBe('empty');
+  expect(codes['animation.jpg']).toBe('unsupported');
+  expect(['corrupt', 'truncated']).toContain(codes['damaged.jpg']);
+  const reasonOf = (name: string) => page.locator(`tr[data-testid="inspect-unreadable-row"][data-name="${name}"]`);
+  await expect(reasonOf('line3-cam6-not-mounted').getByTestId('unreadable-reason')).toHaveText('File or folder not found');
+  await expect(reasonOf('empty.png').getByTestId('unreadable-reason')).toHaveText('Empty file');
+  await expect(reasonOf('animation.jpg').getByTestId('unreadable-reason')).toHaveText('Unsupported format');
+  await page.getByTestId('filter-unreadable').click();
+  await expect(page.getByTestId('inspect-row')).toHaveCount(0);
+  await expect(bad).toHaveCount(4);
+  await page.getByTestId('filter-all').click();
+  await page.getByTestId('inspect-results').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/inspect-unreadable-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(reasonOf('line3-cam6-not-mounted').getByTestId('unreadable-reason')).toHaveText('ファイルまたはフォルダーが見つかりません');
+  await expect(reasonOf('empty.png').getByTestId('unreadable-reason')).toHaveText('空のファイル');
+  await expect(bad.first()).toContainText('読み込み不可');
+  await page.screenshot({ path: 'test-results/screens/inspect-unreadable-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+
+  // Saving the CSV over a file that is there: the app asks; Cancel keeps the file, Replace writes the results.
+  const out = join(server.tmp, 'reports', 'cam5.csv');
+  mkdirSync(join(server.tmp, 'reports'), { recursive: true });
+  writeFileSync(out, 'yesterday’s report');
+  await page.getByRole('button', { name: 'Save CSV to…' }).click();
+  await page.locator('input[name=csv-path]').fill(out);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  const dialog = page.getByTestId('overwrite-confirm');
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('Replace the existing file?');
+  await expect(page.getByTestId('overwrite-path')).toHaveText(out);
+  await page.screenshot({ path: 'test-results/screens/inspect-overwrite-en.png' });
+  await page.getByTestId('overwrite-cancel').click();
+  await expect(dialog).toBeHidden();
+  expect(readFileSync(out, 'utf8')).toBe('yesterday’s report');
+
+  await setLanguage(page, 'ja');
+  await page.getByRole('button', { name: '保存', exact: true }).click();
+  await expect(dialog).toContainText('既存のファイルを上書きしますか？');
+  await page.screenshot({ path: 'test-results/screens/inspect-overwrite-ja.png' });
+  await page.getByTestId('overwrite-replace').click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText(/行を保存しました/)).toBeVisible();
+  await setLanguage(page, 'en');
+  const text = readFileSync(out, 'utf8');
+  expect(statSync(out).size).toBeGreaterThan(100);
+  const rows = parseRfc4180(text.replace(/^\uFEFF/, ''));
+  const head = rows[0]!;
+  expect(rows).toHaveLength(1 + 2 + 4);
+  const unreadable = rows.filter((r) => r[head.indexOf('verdict')] === 'UNREADABLE');
+  expect(Object.fromEntries(unreadable.map((r) => [r[head.indexOf('name')], r[head.indexOf('reason_code')]]))).toEqual(codes);
 });

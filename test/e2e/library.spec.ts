@@ -259,7 +259,7 @@ test('defect types: add with a hotkey, use it, delete it with a replacement; spl
   await page.getByRole('button', { name: 'Defect types' }).click();
   const row = types.locator('tr[data-key=burr]');
   await row.getByRole('button', { name: 'Delete…' }).click();
-  await expect(types).toContainText('Used by 1 images');
+  await expect(types).toContainText('Used by 1 image and');
   await types.getByRole('combobox', { name: 'What happens to its images' }).selectOption({ label: 'relabelled as scratch' });
   await types.getByRole('button', { name: 'Delete type' }).click();
   await expect(types.locator('tr[data-key=burr]')).toHaveCount(0);
@@ -272,6 +272,15 @@ test('defect types: add with a hotkey, use it, delete it with a replacement; spl
   await page.keyboard.press('2');
   await expect(page.getByTestId('viewer')).toContainText('5 / 8');
   await expect(page.getByTestId('viewer')).toContainText('core-05.jpg');
+  // "Draw as" follows the label of the image shown: a region drawn on a dent image is a dent, on a scratch a scratch.
+  const drawAs = page.getByTestId('viewer').getByRole('combobox', { name: 'Draw as' });
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('viewer')).toContainText('4 / 8');
+  await expect(drawAs.locator('option:checked')).toHaveText('dent');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('viewer')).toContainText('2 / 8');
+  await expect(drawAs.locator('option:checked')).toHaveText('scratch');
   await page.keyboard.press('Escape');
   await expect(cell(page, 3)).toHaveAttribute('data-label', 'dent');
 

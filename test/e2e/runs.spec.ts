@@ -98,11 +98,15 @@ test('the runs list, a report with its confusion matrix and images, and a compar
   await expect(report.getByTestId('op-recall')).toHaveText('100.0 %');
   await shoot(page, 'report-matrix', () => expect(report).toContainText('混同行列'));
 
-  // Self-contained HTML report.
-  const download = page.waitForEvent('download');
+  // Self-contained HTML report, saved where the user says (as every export; the project's exports folder suggested).
   await report.getByTestId('export-html').click();
+  const save = page.getByTestId('report-html-save');
+  await expect(save.locator('input[name=export-path]')).toHaveValue(/\/exports\/reports\/kensa-run-\d+-report\.html$/);
+  await shoot(page, 'report-save', () => expect(save).toContainText('レポート（HTML）の保存先'));
   const file = join(server.tmp, 'report.html');
-  await (await download).saveAs(file);
+  await save.locator('input[name=export-path]').fill(file);
+  await save.getByTestId('report-html-save-save').click();
+  await expect(page.getByText(`Report saved: ${file}`)).toBeVisible({ timeout: 30_000 });
   const html = readFileSync(file, 'utf8');
   expect(html).toContain('Transfer 96');
   expect(html).toContain('<svg');
@@ -155,4 +159,131 @@ test('the runs list, a report with its confusion matrix and images, and a compar
   await expect
     .poll(async () => (await call<{ id: number; name: string }[]>('listRuns')).find((r) => r.id === runB)?.name)
     .toBe('Fine-tune 2 blocks');
+});
+
+test('the threshold slider moves the confusion matrix, and "use this threshold" changes Inspect’s verdicts', async ({ page }) => {
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
+  type Ev = { split: string; samples: { id: number; label: number }[]; threshold: number | null };
+  const run = await call<{ threshold: number | null; evaluations: Ev[] }>('getRun', runA);
+  const val = run.evaluations.find((e) => e.split === 'val')!;
+  const ids = val.samples.map((x) => x.id);
+  const nOk = val.samples.filter((x) => x.label === 0).length;
+  const nDefect = val.samples.length - nOk;
+  expect(nOk).toBeGreaterThan(0);
+  expect(nDefect).toBeGreaterThan(0);
+  const verdicts = async (): Promise<string[]> => {
+    const snap = await call<{ id: string }>('startInspection', { imageIds: ids, runId: runA });
+    let task: { state: string; result?: { inspectionId: string } } | undefined;
+    await expect
+      .poll(async () => {
+        task = (await call<{ id: string; state: string; result?: { inspectionId: string } }[]>('listTasks')).find((x) => x.id === snap.id);
+        return task?.state;
+      })
+      .toBe('succeeded');
+    const ins = await call<{ items: { verdict: string }[] }>('getInspection', task!.result!.inspectionId);
+    return ins.items.map((i) => i.verdict);
+  };
+
+  await page.goto(`${server.url}#/runs/${runA}`);
+  const report = page.getByTestId('run-report');
+  const cm = report.getByTestId('confusion-matrix');
+  await expect(cm).toBeVisible();
+  const cellText = (a: number, p: number) => report.getByTestId(`cm-cell-${a}-${p}`).locator('strong');
+  // The report opens at the stored threshold.
+  await expect(report.getByTestId('threshold-value')).toHaveText(run.threshold!.toFixed(3));
+
+  // Threshold 1: nothing is flagged; threshold 0: everything is. Matrix, recall and counts follow the slider.
+  const slider = report.getByTestId('threshold-slider');
+  await slider.fill('1');
+  await expect(cellText(0, 0)).toHaveText(String(nOk));
+  await expect(cellText(1, 0)).toHaveText(String(nDefect));
+  await expect(cellText(1, 1)).toHaveText('0');
+  await expect(report.getByTestId('op-recall')).toHaveText('0.0 %');
+  await slider.fill('0');
+  await expect(cellText(0, 1)).toHaveText(String(nOk));
+  await expect(cellText(1, 1)).toHaveText(String(nDefect));
+  await expect(cellText(0, 0)).toHaveText('0');
+  await expect(report.getByTestId('op-far')).toHaveText('100.0 %');
+  await expect(report.getByTestId('op-counts')).toContainText(`${nDefect} of ${nDefect} defects flagged, ${nOk} false alarms on ${nOk} OK`);
+  await expect(report.getByTestId('eval-accuracy')).toContainText(`${((100 * nDefect) / (nOk + nDefect)).toFixed(1)} % (`);
+
+  // "Use this threshold" at 1 (everything passes), then at 0 (everything is NG): Inspect follows each time.
+  await slider.fill('1');
+  await report.getByTestId('use-threshold').click();
+  await expect(report.getByTestId('op-stored')).toContainText('1.000');
+  await expect(report.getByTestId('use-threshold')).toBeDisabled();
+  expect(new Set(await verdicts())).toEqual(new Set(['ok']));
+  await slider.fill('0');
+  await report.getByTestId('use-threshold').click();
+  await expect(report.getByTestId('op-stored')).toContainText('0.000');
+  expect(new Set(await verdicts())).toEqual(new Set(['ng']));
+
+  // An aim moves the slider to the threshold chosen on validation; using it stores the aim with it.
+  await report.getByTestId('aim-recall').check();
+  const chosen = Number(await report.getByTestId('threshold-value').textContent());
+  await expect(report.getByTestId('op-recall')).toHaveText('100.0 %');
+  await report.getByTestId('use-threshold').click();
+  await expect(report.getByTestId('op-stored')).toContainText('miss no defect');
+  const after = await call<{ threshold: number; operatingPoint: { aim: { kind: string }; basis: string } }>('getRun', runA);
+  expect(after.operatingPoint).toMatchObject({ aim: { kind: 'recall' }, basis: 'validation' });
+  expect(after.threshold.toFixed(3)).toBe(chosen.toFixed(3));
+  // The locked test split is shown apart, at the stored threshold.
+  await expect(report.getByTestId('test-evaluation')).toContainText(after.threshold.toFixed(3));
+  await expect(report.getByTestId('test-accuracy')).toHaveText(/\d+\.\d % \(\d+\.\d–\d+\.\d\)/);
+  await report.getByTestId('operating-point').scrollIntoViewIfNeeded();
+  await shoot(page, 'operating-point', () => expect(report).toContainText('判定しきい値'));
+  await report.getByTestId('test-evaluation').scrollIntoViewIfNeeded();
+  await shoot(page, 'test-split', () => expect(report).toContainText('ロックされたテストデータ'));
+});
+
+test('at 1440 px the runs table fits long names, and the report shows the three split sizes, full-size ROC / PR and units in Japanese', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const long = 'MobileNet v1 0.25 96px FT2 · 12/02 09:41 — second try with fewer rotations and a longer schedule';
+  await call('renameRun', runB, long);
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+  const table = page.getByTestId('runs-table');
+  await expect(table.getByTestId(`run-row-${runB}`)).toContainText('second try');
+  // No sideways scrolling: the table fits its card, and "Started" is inside the window.
+  const fit = `(() => { const t = document.querySelector('[data-testid=runs-table]'); const w = t.parentElement;
+    return [w.scrollWidth, w.clientWidth, t.querySelector('thead th:last-child').getBoundingClientRect().right]; })()`;
+  for (const lang of ['en', 'ja'] as const) {
+    await setLanguage(page, lang);
+    await expect(table).toContainText(lang === 'ja' ? '開始日時' : 'Started');
+    const [scrollW, clientW, startedRight] = (await page.evaluate(fit)) as [number, number, number];
+    expect(scrollW, lang).toBeLessThanOrEqual(clientW);
+    expect(startedRight, lang).toBeLessThanOrEqual(1440);
+    await page.screenshot({ path: `test-results/screens/runs-list-1440-${lang}.png` });
+  }
+  await setLanguage(page, 'en');
+
+  await table.getByRole('button', { name: /second try/ }).click();
+  const report = page.getByTestId('run-report');
+  const run = await call<{ trainCount: number; valCount: number; testCount: number }>('getRun', runB);
+  expect(run.trainCount + run.valCount + run.testCount).toBe(20);
+  await expect(report.getByTestId('report-images')).toHaveText(
+    `Images: ${run.trainCount} train · ${run.valCount} val · ${run.testCount} test`,
+  );
+  // ROC and PR fill their grid cells (they were drawn at a fixed 260 px in a much wider box).
+  for (const id of ['roc-curve', 'pr-curve']) {
+    const box = await report.getByTestId(id).locator('svg').boundingBox();
+    expect(box!.width, id).toBeGreaterThan(300);
+  }
+  await page.screenshot({ path: 'test-results/screens/runs-report-1440-en.png' });
+  await report.getByTestId('roc-curve').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/runs-report-roc-1440-en.png' });
+  await setLanguage(page, 'ja');
+  await expect(report.getByTestId('report-images')).toHaveText(
+    `画像：学習 ${run.trainCount}・検証 ${run.valCount}・テスト ${run.testCount}`,
+  );
+  // Durations in Japanese units (「2.3 秒」, never "2.3 s").
+  await expect(report.locator('.chips')).toContainText(/\d+(\.\d)? 秒/);
+  await expect(report.locator('.chips')).not.toContainText(/\d s\b/);
+  await report.getByTestId('roc-curve').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/runs-report-roc-1440-ja.png' });
+  await report.getByTestId('report-loss').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/runs-report-1440-ja.png' });
+  await setLanguage(page, 'en');
 });

@@ -49,6 +49,9 @@ test('the wizard trains a model with live curves, and a second run can be cancel
   await page.getByTestId('preset-study').click();
   await page.getByRole('button', { name: 'Next' }).click();
   await expect(page.locator('[data-testid=blocks-diagram] rect[data-trainable=true]')).toHaveCount(6);
+  await page.getByTestId('preset-best').click();
+  await expect(page.locator('input[name=inputSize]')).toHaveValue('320');
+  await expect(page.locator('[data-testid=blocks-diagram] rect[data-trainable=true]')).toHaveCount(6);
   await page.getByTestId('preset-quick').click();
   await expect(page.locator('[data-testid=blocks-diagram] rect[data-trainable=true]')).toHaveCount(0);
   await page.locator('input[name=inputSize]').fill('96');
@@ -99,23 +102,74 @@ test('the wizard trains a model with live curves, and a second run can be cancel
   await setLanguage(page, 'en');
   const runs = await call<{ id: number; name: string; status: string }[]>('listRuns');
   expect(runs[0]).toMatchObject({ name: 'First model', status: 'succeeded' });
+  // Every stored batch loss is on the live chart (batch events are thinned out in transit; stored ones are read back).
+  const stored = await call<unknown[]>('getRunBatchLosses', runs[0]!.id);
+  expect(stored.length).toBeGreaterThan(3);
+  await expect
+    .poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-points')))
+    .toBeGreaterThanOrEqual(stored.length);
 
   // A longer second run (fine-tuning every block at 160 px) is cancelled while it trains.
   await page.getByRole('button', { name: 'New run' }).click();
+  // The name typed for the first run is not carried over: the next run is named from its own settings.
+  await page.getByTestId('step-training-tab').click();
+  await expect(page.locator('input[name=run-name]')).toHaveValue('');
   await page.getByTestId('step-model-tab').click();
   await page.locator('input[name=inputSize]').fill('160');
   await page.getByLabel('Transfer learning, then fine-tune the last N blocks').check();
+  // Choosing fine-tuning fills in the study's 6 blocks, never 0 blocks and 0 epochs.
+  await expect(page.locator('input[name=fineTuneBlocks]')).toHaveValue('6');
+  await expect(page.locator('[data-testid=blocks-diagram] rect[data-trainable=true]')).toHaveCount(6);
   await page.locator('input[name=fineTuneBlocks]').fill('13');
   await page.getByTestId('step-training-tab').click();
   await page.locator('input[name=epochs]').fill('1');
-  await page.locator('input[name=fineTuneEpochs]').fill('200');
+  await page.locator('input[name=fineTuneEpochs]').fill('2000');
   await page.getByLabel('Stop when validation loss has not improved, and keep the best epoch').uncheck();
   await page.locator('input[name=run-name]').fill('Too long');
+  // Estimated well over 10 minutes: Start asks first (app-styled dialog), and "Change settings" starts nothing.
+  await expect(page.getByTestId('summary-estimate')).toHaveText(/^(\d+ h \d+ min|[1-5]\d min \d+ s) · /, { timeout: 60_000 });
   await page.getByTestId('start-training').click();
+  const long = page.getByTestId('long-run-confirm');
+  await expect(long).toContainText('over 10 minutes');
+  await page.screenshot({ path: 'test-results/screens/train-long-confirm-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(long).toContainText('10 分を超えます');
+  await expect(long).toContainText(/約 \d+ (時間|分) \d+ (分|秒)/);
+  await page.screenshot({ path: 'test-results/screens/train-long-confirm-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+  await long.getByTestId('confirm-no').click();
+  await expect(long).toHaveCount(0);
+  expect(await call<unknown[]>('listRuns')).toHaveLength(1);
+  await page.getByTestId('start-training').click();
+  await long.getByTestId('confirm-yes').click();
   await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'running', { timeout: 30_000 });
-  await expect(page.getByTestId('live-epoch')).toHaveText(/^[1-9]\d* \/ 201$/, { timeout: 60_000 });
+  await expect(page.getByTestId('live-epoch')).toHaveText(/^[1-9]\d* \/ 2001$/, { timeout: 60_000 });
+  // Past its one transfer epoch the run says phase 2, and the status bar shows the panel's figure (whole run).
+  await expect(page.getByTestId('live-phase')).toHaveAttribute('data-phase', 'finetune');
+  await expect(page.getByTestId('live-phase')).toHaveText('Phase 2: fine-tuning');
+  const figures = (await page.evaluate(`[
+    document.querySelector('[data-testid=task-percent]')?.textContent ?? '',
+    document.querySelector('[data-testid=live-panel] [role=progressbar]')?.getAttribute('aria-valuenow') ?? '',
+  ]`)) as [string, string];
+  expect(figures[0]).toBe(`${figures[1]} %`);
+  expect(Number(figures[1])).toBeLessThan(5);
+  // Cancel asks too: "Keep training" keeps it running.
   await page.getByTestId('cancel-training').click();
+  const ask = page.getByTestId('cancel-confirm');
+  await expect(ask).toContainText('Too long');
+  await page.screenshot({ path: 'test-results/screens/train-cancel-confirm-en.png', fullPage: true });
+  await setLanguage(page, 'ja');
+  await expect(ask).toContainText('この学習を中止しますか');
+  await page.screenshot({ path: 'test-results/screens/train-cancel-confirm-ja.png', fullPage: true });
+  await setLanguage(page, 'en');
+  await ask.getByTestId('confirm-no').click();
+  await expect(ask).toHaveCount(0);
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'running');
+  await page.getByTestId('cancel-training').click();
+  await ask.getByTestId('confirm-yes').click();
   await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
+  // Cancelled while fine-tuning: it still says phase 2 (its last stored epoch was the transfer one).
+  await expect(page.getByTestId('live-phase')).toHaveAttribute('data-phase', 'finetune');
   await expect.poll(async () => (await call<{ name: string; status: string }[]>('listRuns'))[0]?.status).toBe('cancelled');
   await page.screenshot({ path: 'test-results/screens/train-cancelled-en.png', fullPage: true });
   await setLanguage(page, 'ja');
@@ -164,6 +218,8 @@ test('a run can be paused and resumed, and labels unticked in the data step stay
   await page.getByTestId('pause-training').click();
   await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'paused');
   await expect(page.getByTestId('resume-training')).toBeVisible();
+  // Paused during fine-tuning (its one transfer epoch is done): the panel says phase 2, not phase 1.
+  await expect(page.getByTestId('live-phase')).toHaveAttribute('data-phase', 'finetune');
   // The batch in flight (and its epoch's validation) may still end, later on a loaded machine: wait until the
   // counter has stood still for 2 s, then check that it keeps standing still and the run does not finish.
   const epochText = async () => (await page.getByTestId('live-epoch').textContent()) ?? '';

@@ -1,11 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { encode as encodeBmp } from 'fast-bmp';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyDecodeError, endsEarly } from '../../src-main/services/catalog/imaging.ts';
 import { runImport } from '../../src-main/services/catalog/import.ts';
+import { loadFileRgb } from '../../src-main/services/ml/data/source.ts';
 import { listDatasetSamples, openStoredImage, regionMask } from '../../src-main/services/catalog/dataset.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
@@ -55,6 +57,29 @@ function tiff16(w: number, h: number, px: Uint16Array): Buffer {
   });
   for (let i = 0; i < px.length; i++) b.writeUInt16LE(px[i]!, dataOff + i * 2);
   return b;
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const t = Buffer.from(type, 'latin1');
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([t, data])));
+  return Buffer.concat([len, t, data, crc]);
+}
+
+/** The same PNG with one byte of its IDAT chunk's CRC flipped (the pixels themselves intact). */
+function withBadCrc(png: Buffer): Buffer {
+  const bad = Buffer.from(png);
+  for (let at = 8; at < png.length;) {
+    const len = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') {
+      bad[at + 8 + len]! ^= 0xff;
+      return bad;
+    }
+    at += 12 + len;
+  }
+  throw new Error('no IDAT');
 }
 
 beforeAll(() => {
@@ -365,5 +390,126 @@ describe('catalog import', () => {
     const keys = new Map((await api.listDefectTypes()).map((t) => [t.id, t.key]));
     expect(det.regions.map((g) => keys.get(g.defectTypeId)).sort()).toEqual(['inclusion', 'inclusion', 'scratch', 'scratch']);
     expect(det.regions[0]).toMatchObject({ kind: 'rect', x: 66, y: 11, w: 28, h: 145 });
+  });
+
+  it('imports a folder that links to itself, and two folders linking to each other, in bounded time with the right count', async () => {
+    await api.createProject(join(tmp, 'loops'));
+    const src = join(tmp, 'loopsrc');
+    mkdirSync(join(src, 'scratch'), { recursive: true });
+    mkdirSync(join(src, 'OK'), { recursive: true });
+    writeFileSync(join(src, 'scratch', 's1.jpg'), await jpeg(400));
+    writeFileSync(join(src, 'OK', 'o1.jpg'), await jpeg(401));
+    symlinkSync(src, join(src, 'OK', 'self')); // a link to the top folder
+    symlinkSync(join(src, 'OK'), join(src, 'scratch', 'to-ok')); // two folders linking to each other
+    symlinkSync(join(src, 'scratch'), join(src, 'OK', 'to-scratch'));
+    const t0 = Date.now();
+    const preview = await api.previewImportFolders(src);
+    expect(Object.fromEntries(preview.folders.map((f) => [f.name, f.fileCount]))).toEqual({ OK: 2, scratch: 2 });
+    const task = await api.startImport({ paths: [src], labels: { from: 'folders' } });
+    // The process keeps answering while the folders are walked and imported.
+    expect((await api.getCatalogStats()).total).toBeGreaterThanOrEqual(0);
+    const done = await s.tasks.wait(task.id);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(done.state).toBe('succeeded');
+    const r = done.result as Awaited<ReturnType<typeof runImport>>;
+    expect(r.filesSeen).toBe(2);
+    expect(r.imported).toBe(2);
+    expect(r.duplicates).toHaveLength(0);
+    expect(r.labelled).toEqual({ ok: 1, scratch: 1 });
+    const links = r.skipped.map((k) => [k.path.slice(src.length + 1), k.reason]).sort();
+    expect(links).toEqual([
+      ['OK/self', 'link-loop'],
+      ['OK/to-scratch', 'link-loop'],
+      ['scratch/to-ok', 'link-loop'],
+    ]);
+    expect(r.skipped.find((k) => k.path.endsWith('self'))!.detail).toBe(src);
+  });
+
+  it('says what happened: too large is not damaged, a GIF named .jpg is a GIF', async () => {
+    await api.createProject(join(tmp, 'reasons'));
+    const src = join(tmp, 'reasonsrc');
+    mkdirSync(src);
+    const real = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(20000, 0);
+    ihdr.writeUInt32BE(20000, 4);
+    ihdr[8] = 8; // 8-bit grey
+    writeFileSync(
+      join(src, 'huge.png'),
+      Buffer.concat([
+        real.subarray(0, 8),
+        pngChunk('IHDR', ihdr),
+        pngChunk('IDAT', Buffer.from([0x78, 0x9c, 3, 0, 0, 0, 0, 1])),
+        pngChunk('IEND', Buffer.alloc(0)),
+      ]),
+    );
+    writeFileSync(join(src, 'really-a-gif.jpg'), Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(40, 1)]));
+    writeFileSync(join(src, 'webp.png'), Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 '), Buffer.alloc(20)]));
+    const r = await runImport(s.projects.require(), { paths: [src] });
+    const by = Object.fromEntries(r.skipped.map((k) => [k.path.split('/').pop(), k]));
+    expect(by['huge.png']).toMatchObject({ reason: 'too-large' });
+    expect(by['huge.png']!.message).toMatch(/too large/i);
+    expect(by['really-a-gif.jpg']).toMatchObject({ reason: 'unsupported', format: 'GIF', detail: '.jpg' });
+    expect(by['really-a-gif.jpg']!.message).toMatch(/^GIF is not supported \(the file is named \.jpg\)/);
+    expect(by['webp.png']).toMatchObject({ reason: 'unsupported', format: 'WebP' });
+  });
+
+  it('refuses a PNG with a bad CRC at import and at predict alike (one decoding rule)', async () => {
+    await api.createProject(join(tmp, 'crc'));
+    const src = join(tmp, 'crcsrc');
+    mkdirSync(src);
+    const px = Buffer.alloc(40 * 30 * 3).map((_, i) => (i * 13) % 251);
+    const good = await sharp(px, { raw: { width: 40, height: 30, channels: 3 } })
+      .png()
+      .toBuffer();
+    writeFileSync(join(src, 'good.png'), good);
+    writeFileSync(join(src, 'bad-crc.png'), withBadCrc(good));
+    // The predict path (model input from a file) and the import agree on both files.
+    expect((await loadFileRgb(join(src, 'good.png'), 16)).length).toBe(16 * 16 * 3);
+    await expect(loadFileRgb(join(src, 'bad-crc.png'), 16)).rejects.toMatchObject({ name: 'CorruptImageError' });
+    const r = await runImport(s.projects.require(), { paths: [src] });
+    expect(r.imported).toBe(1);
+    expect(r.skipped.map((k) => [k.path.split('/').pop(), k.reason])).toEqual([['bad-crc.png', 'corrupt']]);
+    // BMP files predict through the same reader as the import.
+    const grey = new Uint8Array(12 * 6).map((_, i) => i * 3);
+    writeFileSync(join(src, 'g.bmp'), encodeBmp({ width: 12, height: 6, channels: 1, components: 1, bitsPerPixel: 8, data: grey }));
+    expect((await loadFileRgb(join(src, 'g.bmp'), 8)).length).toBe(8 * 8 * 3);
+  });
+
+  it('puts right a stored original cut short by a power cut when the same import runs again', async () => {
+    await api.createProject(join(tmp, 'torn'));
+    const src = join(tmp, 'tornsrc');
+    mkdirSync(src);
+    const bytes = await jpeg(500);
+    writeFileSync(join(src, 'a.jpg'), bytes);
+    const r1 = await runImport(s.projects.require(), { paths: [src] });
+    const stored = join(s.projects.require().dir, (await api.getImage(r1.imageIds[0]!)).meta.storePath);
+    writeFileSync(stored, Buffer.alloc(0)); // what a power cut can leave of a file written just before it
+    const r2 = await runImport(s.projects.require(), { paths: [src] });
+    expect(r2.alreadyImported).toBe(1);
+    expect(readFileSync(stored).equals(bytes)).toBe(true);
+    expect(r2.warnings.join('\n')).toMatch(/stored copy of .*a\.jpg was missing or incomplete/);
+    // A whole stored file is left as it is, without a warning.
+    const r3 = await runImport(s.projects.require(), { paths: [src] });
+    expect(r3.warnings).toEqual([]);
+  });
+
+  it('syncs imports once a second rather than at every image, and every other commit at once', async () => {
+    await api.createProject(join(tmp, 'syncmode'));
+    const db = s.projects.require().db;
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL outside imports
+    const src = join(tmp, 'syncsrc');
+    mkdirSync(src);
+    for (let i = 0; i < 6; i++) writeFileSync(join(src, `${i}.jpg`), await jpeg(600 + i));
+    const modes = new Set<number>();
+    await runImport(
+      s.projects.require(),
+      { paths: [src] },
+      { progress: () => modes.add(db.pragma('synchronous', { simple: true }) as number) },
+    );
+    expect([...modes]).toEqual([1]); // NORMAL while it runs
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
   });
 });

@@ -7,6 +7,7 @@ import { populateDemoProject } from '../../src-main/services/catalog/demo/popula
 import { regionMask } from '../../src-main/services/catalog/dataset.ts';
 import { listRegionBoxes } from '../../src-main/services/db/repos/regions.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
+import { createTypeFromName, PALETTE } from '../../src-main/services/catalog/labels.ts';
 import { decodeRle, encodeRle, blobToRle, rleToBlob } from '../../src-main/services/catalog/rle.ts';
 import { LATEST_SCHEMA_VERSION } from '../../src-main/services/db/migrations/index.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
@@ -219,3 +220,36 @@ describe('schema', () => {
     expect(LATEST_SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('types created from names (import folders, label files)', () => {
+  it('get the next free hotkey and a colour that is not OK green', () => {
+    const db = s.projects.require().db;
+    const before = listTypes(db);
+    const taken = new Set(before.map((t) => t.hotkey));
+    const inclusion = createTypeFromName(db, { nameEn: 'inclusion' });
+    const pitted = createTypeFromName(db, { nameEn: 'pitted surface' });
+    const types = listTypes(db);
+    const a = types.find((t) => t.id === inclusion)!;
+    const b = types.find((t) => t.id === pitted)!;
+    expect(a.hotkey).toMatch(/^[1-9]$/);
+    expect(taken.has(a.hotkey)).toBe(false);
+    expect(b.hotkey).not.toBe(a.hotkey);
+    expect(taken.has(b.hotkey)).toBe(false);
+    for (const c of [a.color, b.color, ...PALETTE]) expect(hueDistance(c, '#2e9e5b')).toBeGreaterThan(40);
+  });
+});
+
+/** Hue distance in degrees between two #rrggbb colours. */
+function hueDistance(a: string, b: string): number {
+  const hue = (hex: string): number => {
+    const n = parseInt(hex.slice(1), 16);
+    const [r, g, bl] = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((v) => v / 255) as [number, number, number];
+    const max = Math.max(r, g, bl);
+    const d = max - Math.min(r, g, bl);
+    if (d === 0) return 0;
+    const h = max === r ? ((g - bl) / d) % 6 : max === g ? (bl - r) / d + 2 : (r - g) / d + 4;
+    return (h * 60 + 360) % 360;
+  };
+  const d = Math.abs(hue(a) - hue(b));
+  return Math.min(d, 360 - d);
+}

@@ -50,13 +50,23 @@ describe('metrics on hand-made examples', () => {
     expect(b.auc).toBeCloseTo(8 / 9, 10);
     const tuned = binaryMetrics(s, 0);
     expect(tuned.defectRecall - tuned.falseAlarmRate).toBeGreaterThanOrEqual(2 / 3 - 1e-12);
+    // The matrix is at the chosen (balanced) threshold: J ties between flagging {0.9, 0.7} and {0.9, 0.7, 0.45, 0.4};
+    // the lower threshold wins, so the defect at 0.4 is found and the OK part at 0.45 is a false alarm.
     const ev = evaluate('val', s, ['ok', 'defect'], { okIndex: 0 });
+    expect(ev.threshold).toBeCloseTo(0.3, 10);
     expect(ev.accuracy).toBeCloseTo(5 / 6, 10);
     expect(ev.confusion).toEqual([
+      [2, 1],
+      [0, 3],
+    ]);
+    expect(ev.confusionImageIds[0]![1]).toEqual([5]);
+    // At 0.5 it is the most probable class's matrix.
+    const at5 = evaluate('val', s, ['ok', 'defect'], { okIndex: 0, threshold: 0.5 });
+    expect(at5.confusion).toEqual([
       [3, 0],
       [1, 2],
     ]);
-    expect(ev.confusionImageIds[1]![0]).toEqual([3]);
+    expect(at5.confusionImageIds[1]![0]).toEqual([3]);
     expect(ev.loss).toBeCloseTo(-(Math.log(0.9) + Math.log(0.7) + Math.log(0.4) + Math.log(0.8) + Math.log(0.55) + Math.log(0.9)) / 6, 6);
     expect(ev.binary?.pr.length).toBeGreaterThan(0);
   });

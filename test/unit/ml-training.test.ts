@@ -230,3 +230,76 @@ describe('choosing the labels that train; pausing a run', () => {
     await expect(api.pauseTask(snap.id)).rejects.toMatchObject({ name: 'ValidationError' });
   });
 });
+
+describe('presets, estimates, test-time augmentation', () => {
+  it('a preset is the base and every flag given overrides it; the CLI parses the new flags', async () => {
+    const { parseTrainArgs, trainConfigFromFlags } = await import('../../src-main/cli/commands/train.ts');
+    const { presetConfig } = await import('../../src-main/shared/training-presets.ts');
+    const { resolveConfig } = await import('../../src-main/services/ml/training-service.ts');
+    const flags = (argv: string[]) => parseTrainArgs(['project', ...argv]).values;
+    const study = presetConfig('study', 'wasm');
+    const c = resolveConfig(trainConfigFromFlags(flags(['--size', '160', '--finetune-epochs', '3', '--tta']), study));
+    expect(c).toMatchObject({ backbone: 'mobilenet_v1_0.75', inputSize: 160, fineTuneBlocks: 6, fineTuneEpochs: 3, tta: true });
+    expect(c.augmentation.mode).toBe('fixed');
+    // On a GPU the study's 520 px; on a CPU a size it trains in reasonable time; Best goes larger and turns TTA on.
+    expect(presetConfig('study', 'tfjs-node-gpu').inputSize).toBe(520);
+    expect(presetConfig('best', 'wasm').inputSize!).toBeGreaterThan(study.inputSize!);
+    expect(presetConfig('best', 'wasm').tta).toBe(true);
+    // Quick is transfer only; asking it for fine-tuned blocks gives them epochs too.
+    const quick = resolveConfig(trainConfigFromFlags(flags(['--finetune-blocks', '2']), presetConfig('quick', 'wasm')));
+    expect([quick.fineTuneBlocks, quick.fineTuneEpochs, quick.backbone]).toEqual([2, 10, 'mobilenet_v1_0.25']);
+    const plain = resolveConfig(trainConfigFromFlags(flags(['--schedule', 'constant', '--no-tta', '--finetune-patience', '2'])));
+    expect([plain.lrSchedule, plain.tta, plain.fineTunePatience]).toEqual(['constant', false, 2]);
+    expect(() => trainConfigFromFlags(flags(['--schedule', 'steps']))).toThrow(/cosine or constant/);
+    expect(() => resolveConfig({ stopSmoothing: 0 })).toThrow(/smoothing/);
+  });
+
+  it('the estimate adds up its parts: embeddings, expected head epochs, every fine-tuning epoch, evaluation (x3 with TTA)', async () => {
+    const base = { inputSize: 96, epochs: 300, patience: 30, split: small.split };
+    const transfer = await api.estimateTraining({ ...base, fineTuneEpochs: 0 });
+    const ft = await api.estimateTraining({ ...base, fineTuneBlocks: 2, fineTuneEpochs: 4 });
+    const tta = await api.estimateTraining({ ...base, fineTuneEpochs: 0, tta: true });
+    for (const e of [transfer, ft, tta])
+      expect(e.totalSeconds).toBeCloseTo(e.embeddingSeconds + e.transferSeconds + e.fineTuneSeconds + e.evaluationSeconds, 9);
+    // Early stopping is expected to end the head's 300 epochs about three patiences in.
+    expect(transfer.expectedTransferEpochs).toBe(91);
+    expect(transfer.transferSeconds).toBeCloseTo(transfer.transferEpochSeconds * 91, 9);
+    expect(transfer.fineTuneSeconds).toBe(0);
+    // Fine-tuning counts all 4 epochs (and one validation pass before the first).
+    expect(ft.fineTuneSeconds).toBeGreaterThan(4 * ft.fineTuneEpochSeconds);
+    expect(ft.totalSeconds).toBeGreaterThan(transfer.totalSeconds + 4 * ft.fineTuneEpochSeconds);
+    // TTA runs the backbone three times per validation and test image instead of once.
+    const evalImages = tta.valImages + tta.testImages;
+    expect(tta.testImages).toBeGreaterThan(0);
+    expect(tta.evaluationSeconds - transfer.evaluationSeconds).toBeCloseTo((2 * evalImages * tta.backboneMsPerImage) / 1000, 9);
+    expect(tta.backboneMsPerImage).toBe(transfer.backboneMsPerImage);
+  });
+
+  it('predicts with test-time augmentation on request (the mean over the x3 variants differs from the original alone)', async () => {
+    const { trainingService } = await import('../../src-main/services/ml/training-service.ts');
+    const [run] = (await api.listRuns()).filter((r) => r.hasModel);
+    const plain = await trainingService(s).predict({ imageIds: [1, 11] }, run!.id, undefined, { tta: false });
+    const tta = await trainingService(s).predict({ imageIds: [1, 11] }, run!.id, undefined, { tta: true });
+    expect(tta.predictions).toHaveLength(2);
+    for (const p of tta.predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(tta.predictions[0]!.probabilities[0]).not.toBeCloseTo(plain.predictions[0]!.probabilities[0]!, 7);
+  });
+
+  it('a run whose model is its first epoch does not become the active model by itself', async () => {
+    const { learnedOnlyInFirstEpoch } = await import('../../src-main/services/ml/training-service.ts');
+    const phase = (p: 'transfer' | 'finetune', bestEpoch: number | null, stoppedEarly: boolean) => ({
+      phase: p,
+      epochsRun: 31,
+      epochsPlanned: 300,
+      bestEpoch,
+      bestValLoss: 0.5,
+      stoppedEarly,
+      durationMs: 1,
+    });
+    expect(learnedOnlyInFirstEpoch([phase('transfer', 1, true)])).toBe(true);
+    expect(learnedOnlyInFirstEpoch([phase('transfer', 1, true), phase('finetune', null, true)])).toBe(true);
+    expect(learnedOnlyInFirstEpoch([phase('transfer', 1, true), phase('finetune', 3, false)])).toBe(false);
+    expect(learnedOnlyInFirstEpoch([phase('transfer', 12, true)])).toBe(false);
+    expect(learnedOnlyInFirstEpoch([phase('transfer', 1, false)])).toBe(false);
+  });
+});

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { probeBackends, formatBackendReport } from '../../services/ml/backend/detect.ts';
 import { initWasmForProbe } from '../../services/ml/backend/wasm-init.ts';
 import { builtInWeightsDirs } from '../../services/paths.ts';
+import { locateBackboneWeights } from '../../services/ml/training-service.ts';
 import { APP_VERSION } from '../../services/version.ts';
 import { Project } from '../../services/projects/project.ts';
 import type { CliCommand } from '../command.ts';
@@ -26,6 +27,8 @@ export const doctorCommand: CliCommand = {
     const backend = await probeBackends({ loadNative: true, initWasm: initWasmForProbe });
     const weightDirs = [...s.settings.get().weightsDirs, ...builtInWeightsDirs(s.resourcesDir)];
     const models = findModels(weightDirs);
+    // Per backbone, as the training wizard marks them: where Start finds its ImageNet weights, or that it does not.
+    const backbones = locateBackboneWeights(weightDirs).backbones;
     let project: { dir: string; ok: boolean; message: string } | null = null;
     if (values.project) {
       try {
@@ -45,6 +48,7 @@ export const doctorCommand: CliCommand = {
       configDir: s.configDir,
       backend,
       models,
+      backbones,
       project,
     };
     if (values.json) {
@@ -57,6 +61,19 @@ export const doctorCommand: CliCommand = {
       io.out(formatBackendReport(backend));
       io.out('Pretrained weights:');
       for (const m of models) io.out(`  ${m.dir}: ${m.models.length ? m.models.join(', ') : '(none)'}`);
+      const missing = backbones.filter((b) => b.dir === null);
+      io.out(
+        `Backbones with weights: ${
+          backbones
+            .filter((b) => b.dir !== null)
+            .map((b) => b.backbone)
+            .join(', ') || '(none)'
+        }`,
+      );
+      if (missing.length)
+        io.out(
+          `Backbones without weights (put the TensorFlow.js layers-format folder of that name into a weights folder): ${missing.map((b) => `${b.backbone} (${b.folderName})`).join(', ')}`,
+        );
       if (project) io.out(`Project ${project.dir}: ${project.ok ? 'OK' : 'PROBLEM'} - ${project.message}`);
     }
     return project && !project.ok ? 1 : 0;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
@@ -7,7 +7,9 @@ import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
 import { ensureCatalog } from '../../services/catalog/service.ts';
 import * as runs from '../../services/db/repos/runs.ts';
 import { heatmapService } from '../../services/heatmaps/service.ts';
+import { checkTarget, writeFileAtomic } from '../../services/export-file.ts';
 import type { CliCommand } from '../command.ts';
+import { refuseUnlessForced } from '../force.ts';
 
 const METHODS: readonly string[] = HEATMAP_METHODS;
 
@@ -17,9 +19,10 @@ export const heatmapsCommand: CliCommand = {
   usage:
     'kensa heatmaps <project> <run|active> [--method cam|gradcam|saliency|smoothgrad]... [--class T|predicted|label] [--label L]\n' +
     '  [--split train|val|test|all] [--limit N] [--out DIR] [--colormap turbo|jet|grey] [--opacity 0.5] [--n 50] [--sigma 0.1]\n' +
-    '  [--layer NAME] [--score] [--json]\n' +
+    '  [--layer NAME] [--score] [--force] [--json]\n' +
     "  Default: CAM of each image's own (true) class on the validation split. --out writes <image>-<method>-<class>.png\n" +
-    '  overlays and scores.json; --score prints pointing game / energy in region per defect type and method.',
+    '  overlays and scores.json (files already there are refused unless --force); --score prints pointing game /\n' +
+    '  energy in region per defect type and method.',
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -37,6 +40,7 @@ export const heatmapsCommand: CliCommand = {
         sigma: { type: 'string' },
         layer: { type: 'string' },
         score: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
@@ -140,18 +144,28 @@ export const heatmapsCommand: CliCommand = {
         })),
       }));
       if (values.out) {
-        mkdirSync(values.out, { recursive: true });
+        const outDir = values.out;
+        const overwrite = values.force;
+        const pngs = items.flatMap((i) =>
+          i.maps.map((m) => ({
+            mediaId: m.mediaId,
+            file: join(outDir, `${i.fileName.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_')}-${m.method}-${m.classKey}.png`),
+          })),
+        );
+        // Refuse before writing anything when a file of this export is there already.
+        await refuseUnlessForced(() => {
+          for (const f of [...pngs.map((x) => x.file), join(outDir, 'scores.json')]) checkTarget(f, overwrite);
+        });
+        mkdirSync(outDir, { recursive: true });
         let n = 0;
-        for (const i of items) {
-          for (const m of i.maps) {
-            const stem = i.fileName.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_');
-            await h.exportPng(m.mediaId, join(values.out, `${stem}-${m.method}-${m.classKey}.png`), { colormap, opacity });
-            n++;
-          }
+        for (const x of pngs) {
+          await h.exportPng(x.mediaId, x.file, { colormap, opacity, overwrite });
+          n++;
         }
-        writeFileSync(
-          join(values.out, 'scores.json'),
+        writeFileAtomic(
+          join(outDir, 'scores.json'),
           JSON.stringify({ runId, split, methods, tolerance: table.tolerance, aggregate: table.rows, images: perImage }, null, 2),
+          { overwrite },
         );
         io.err(`Wrote ${n} PNG(s) and scores.json to ${values.out}`);
       }

@@ -23,9 +23,12 @@ export const importCommand: CliCommand = {
   summary: 'Import images (JPEG, PNG, BMP, TIFF) with labels and regions into a project (created if missing)',
   usage:
     'kensa import <project> <paths...> [--labels-from-folders] [--labels-csv F] [--regions-voc DIR] [--regions-masks DIR] ' +
+    '[--regions-labelme DIR|FILE] [--regions-coco FILE] ' +
     '[--pages first|all] [--core-type stator|rotor|unknown] [--json]\n' +
     '  <project> is created when it does not exist. Folders are read recursively; with --labels-from-folders the first\n' +
     '  folder level under each given folder is the class (matched to defect types by name; unknown names create types).\n' +
+    '  Regions are matched to the images by file name (VOC/masks: <stem>.xml/.png; labelme: imagePath; COCO: file_name);\n' +
+    '  their labels map onto defect types like folder names. Bad annotation files are listed, never stop the import.\n' +
     '  Ctrl-C stops; running the same command again continues without duplicates.',
   async run(argv, io) {
     const { values, positionals } = parseArgs({
@@ -36,6 +39,8 @@ export const importCommand: CliCommand = {
         'labels-csv': { type: 'string' },
         'regions-voc': { type: 'string' },
         'regions-masks': { type: 'string' },
+        'regions-labelme': { type: 'string' },
+        'regions-coco': { type: 'string' },
         pages: { type: 'string', default: 'first' },
         'core-type': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -59,10 +64,13 @@ export const importCommand: CliCommand = {
       tiffPages: values.pages,
     };
     if (ct) req.coreType = ct;
-    if (values['regions-voc'] || values['regions-masks']) {
+    if (values['regions-voc'] || values['regions-masks'] || values['regions-labelme'] || values['regions-coco']) {
       req.regions = {};
       if (values['regions-voc']) req.regions.vocDir = values['regions-voc'];
       if (values['regions-masks']) req.regions.masksDir = values['regions-masks'];
+      if (values['regions-labelme']) req.regions.labelme = values['regions-labelme'];
+      if (values['regions-coco']) req.regions.coco = values['regions-coco'];
+      for (const p of [req.regions.labelme, req.regions.coco]) if (p && !existsSync(p)) throw new ValidationError(`${p} does not exist.`);
     }
     for (const p of paths) if (!existsSync(p)) throw new ValidationError(`${p} does not exist.`);
     const s = io.services();
@@ -97,6 +105,8 @@ export const importCommand: CliCommand = {
         if (report.createdDefectTypes.length) io.out(`New defect types: ${report.createdDefectTypes.join(', ')}`);
         for (const d of report.duplicates) io.out(`  duplicate: ${d.path} = ${d.existingPath}`);
         for (const k of report.skipped) io.out(`  skipped (${k.reason}): ${k.path}: ${k.message}`);
+        for (const p of report.regionProblems.slice(0, 20)) io.out(`  regions (${p.code}): ${p.file}: ${p.message}`);
+        if (report.regionProblems.length > 20) io.out(`  ... ${report.regionProblems.length - 20} more region problems`);
         for (const w of report.warnings.slice(0, 20)) io.out(`  warning: ${w}`);
         if (report.warnings.length > 20) io.out(`  ... ${report.warnings.length - 20} more warnings`);
       }

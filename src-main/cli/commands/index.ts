@@ -8,6 +8,7 @@ import { heatmapsCommand } from './heatmaps.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { predictCommand } from './predict.ts';
+import { cvCommand } from './cv.ts';
 import { inspectCommand } from './inspect.ts';
 
 /** Every CLI command; each lives in its own file beside this one. */
@@ -20,6 +21,7 @@ export const commands: CliCommand[] = [
   trainCommand,
   evalCommand,
   predictCommand,
+  cvCommand,
   inspectCommand,
   heatmapsCommand,
 ];

@@ -1,9 +1,16 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
-import { inspectHandlers } from '../../services/handlers/inspect.ts';
+import { inspectHandlers, UNKNOWN_TYPE, UNREADABLE_VERDICT, unreadableOf } from '../../services/handlers/inspect.ts';
+import { checkTarget } from '../../services/export-file.ts';
 import type { CliCommand } from '../command.ts';
+import { refuseUnlessForced } from '../force.ts';
 
-const USAGE = 'kensa inspect <project> <paths...> [--run R] [--threshold T] [--csv FILE] [--json]';
+const USAGE =
+  'kensa inspect <project> <paths...> [--run R] [--threshold T] [--type-run R|none] [--csv FILE [--force]] [--json]\n' +
+  '  An existing --csv file is refused (before inspecting) unless --force. Unreadable files are rows of the CSV.\n' +
+  '  With an anomaly model, NG photos get a defect type from a classifier (--type-run, default the active or newest one\n' +
+  '  with two or more defect types; none: no types), or UNKNOWN when its most likely defect is below 50 %.';
 
 /** `kensa inspect <project> <paths...>`: classify new photos with the project's active model (or --run). */
 export const inspectCommand: CliCommand = {
@@ -17,7 +24,9 @@ export const inspectCommand: CliCommand = {
       options: {
         run: { type: 'string' },
         threshold: { type: 'string' },
+        'type-run': { type: 'string' },
         csv: { type: 'string' },
+        force: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
@@ -27,6 +36,12 @@ export const inspectCommand: CliCommand = {
     if (runId !== undefined && (!Number.isInteger(runId) || runId <= 0))
       throw new ValidationError(`--run must be a run number, not ${values.run}.`);
     const threshold = values.threshold !== undefined ? Number(values.threshold) : undefined;
+    const typeArg = values['type-run'];
+    const typeRunId = typeArg === undefined ? undefined : typeArg === 'none' ? null : Number(typeArg);
+    if (typeRunId !== undefined && typeRunId !== null && (!Number.isInteger(typeRunId) || typeRunId <= 0))
+      throw new ValidationError(`--type-run must be a run number or none, not ${typeArg}.`);
+    // Refuse an existing CSV before spending time on inference.
+    if (values.csv) await refuseUnlessForced(() => checkTarget(resolve(values.csv!), values.force));
     const s = io.services();
     await s.projects.open(projectDir);
     const api = inspectHandlers(s);
@@ -34,6 +49,7 @@ export const inspectCommand: CliCommand = {
       paths,
       ...(runId !== undefined ? { runId } : {}),
       ...(threshold !== undefined ? { threshold } : {}),
+      ...(typeRunId !== undefined ? { typeRunId } : {}),
     });
     const done = await s.tasks.wait(snap.id);
     if (done.state === 'failed')
@@ -45,7 +61,8 @@ export const inspectCommand: CliCommand = {
     const { inspectionId } = done.result as { inspectionId: string };
     const ins = await api.getInspection(inspectionId);
     if (values.csv) {
-      const r = await api.exportInspectionCsv(inspectionId, values.csv);
+      const csv = values.csv;
+      const r = await refuseUnlessForced(() => api.exportInspectionCsv(inspectionId, csv, { overwrite: values.force }));
       if (!values.json) io.out(`CSV: ${r.file} (${r.rows} rows)`);
     }
     const ng = ins.items.filter((i) => i.verdict === 'ng').length;
@@ -53,16 +70,26 @@ export const inspectCommand: CliCommand = {
       io.out(JSON.stringify({ ok: true, inspection: ins }));
     } else {
       io.out(`Model: #${ins.runId} ${ins.runName}${ins.threshold !== null ? `, threshold ${ins.threshold.toFixed(3)} on P(defect)` : ''}`);
+      const typeRun = ins.typeRun;
+      if (typeRun)
+        io.out(
+          `Defect types of NG photos: #${typeRun.id} ${typeRun.name} (${UNKNOWN_TYPE} below ${(typeRun.minProbability * 100).toFixed(0)} %)`,
+        );
       const w = Math.min(48, Math.max(8, ...ins.items.map((i) => i.name.length)));
-      io.out(`${'file'.padEnd(w)}  verdict  class            confidence  P(defect)`);
+      io.out(`${'file'.padEnd(w)}  verdict  class            confidence  P(defect)${typeRun ? '  defect type' : ''}`);
       for (const i of ins.items) {
+        const type =
+          !typeRun || !i.defectType
+            ? ''
+            : `  ${i.defectType.known ? i.defectType.key : UNKNOWN_TYPE} (${(i.defectType.probability * 100).toFixed(1)}% ${i.defectType.key})`;
         io.out(
           `${i.name.padEnd(w)}  ${i.verdict.toUpperCase().padEnd(7)}  ${i.predictedKey.padEnd(15)}  ${(i.confidence * 100).toFixed(1).padStart(9)}%  ${
             i.defectScore === null ? '        –' : i.defectScore.toFixed(3).padStart(9)
-          }`,
+          }${type}`,
         );
       }
-      for (const k of ins.skipped) io.out(`skipped ${k.path}: ${k.reason}`);
+      for (const k of unreadableOf(ins)) io.out(`${k.path}  ${UNREADABLE_VERDICT} (${k.code}): ${k.reason}`);
+      for (const k of ins.skipped) if (k.code === 'not-an-image') io.out(`skipped ${k.path}: ${k.reason}`);
       io.out(`${ins.items.length} images, ${ng} NG, ${ins.imagesPerSecond.toFixed(1)} images/s`);
     }
     return 0;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
 import type { BackboneId, TrainConfigInput, TrainingTaskKind } from '../../shared/training-types.ts';
+import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../../shared/training-presets.ts';
 import { trainingService } from '../../services/ml/training-service.ts';
 import type { CliCommand } from '../command.ts';
 
@@ -11,83 +12,149 @@ function num(v: string | undefined, what: string): number | undefined {
   return n;
 }
 
+const TRAIN_OPTIONS = {
+  task: { type: 'string' },
+  backbone: { type: 'string' },
+  weights: { type: 'string' },
+  size: { type: 'string' },
+  epochs: { type: 'string' },
+  'finetune-blocks': { type: 'string' },
+  'finetune-epochs': { type: 'string' },
+  lr: { type: 'string' },
+  'finetune-lr': { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  patience: { type: 'string' },
+  augment: { type: 'string' },
+  balance: { type: 'string' },
+  split: { type: 'string' },
+  val: { type: 'string' },
+  test: { type: 'string' },
+  continue: { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  name: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  preset: { type: 'string' },
+  schedule: { type: 'string' },
+  'finetune-patience': { type: 'string' },
+  'best-epoch': { type: 'string' },
+  'guide-regions': { type: 'boolean' },
+  'guide-weight': { type: 'string' },
+  tta: { type: 'boolean' },
+  'no-tta': { type: 'boolean' },
+  coreset: { type: 'string' },
+  'project-dim': { type: 'string' },
+  'no-normalise': { type: 'boolean', default: false },
+} as const;
+
+export function parseTrainArgs(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: TRAIN_OPTIONS });
+}
+
+export type TrainFlags = ReturnType<typeof parseTrainArgs>['values'];
+
+/** The configuration a command line asks for: `base` (a preset, or empty) with every flag given applied over it. */
+export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput = {}): TrainConfigInput {
+  const cfg: TrainConfigInput = { ...base };
+  if (values.task) cfg.task = values.task as TrainingTaskKind;
+  if (values.backbone) cfg.backbone = values.backbone as BackboneId;
+  if (values.weights) cfg.weightsDir = values.weights;
+  if (values.name) cfg.name = values.name;
+  const set = <K extends keyof TrainConfigInput>(k: K, v: string | undefined, what: string) => {
+    const n = num(v, what);
+    if (n !== undefined) (cfg as Record<string, unknown>)[k] = n;
+  };
+  set('inputSize', values.size, '--size');
+  set('epochs', values.epochs, '--epochs');
+  set('fineTuneBlocks', values['finetune-blocks'], '--finetune-blocks');
+  set('fineTuneEpochs', values['finetune-epochs'], '--finetune-epochs');
+  set('learningRate', values.lr, '--lr');
+  set('fineTuneLearningRate', values['finetune-lr'], '--finetune-lr');
+  set('batchSize', values.batch, '--batch');
+  set('seed', values.seed, '--seed');
+  set('patience', values.patience, '--patience');
+  set('continueFromRunId', values.continue, '--continue');
+  set('fineTunePatience', values['finetune-patience'], '--finetune-patience');
+  if (values['finetune-blocks'] && !values['finetune-epochs'] && !cfg.fineTuneEpochs) cfg.fineTuneEpochs = 10;
+  if (values.schedule !== undefined) {
+    const sched = ({ cosine: 'warmupCosine', constant: 'constant' } as const)[values.schedule as 'cosine'];
+    if (!sched) throw new ValidationError(`--schedule must be cosine or constant (got ${values.schedule}).`);
+    cfg.lrSchedule = sched;
+  }
+  if (values['guide-regions']) cfg.guideRegions = true;
+  set('guideWeight', values['guide-weight'], '--guide-weight');
+  if (values['guide-weight'] !== undefined && !values['guide-regions']) throw new ValidationError('--guide-weight needs --guide-regions.');
+  if (values['best-epoch'] !== undefined) {
+    const rule = ({ loss: 'valLoss', pointing: 'accuracyNearBestPointing' } as const)[values['best-epoch'] as 'loss'];
+    if (!rule) throw new ValidationError(`--best-epoch must be loss or pointing (got ${values['best-epoch']}).`);
+    cfg.bestEpoch = rule;
+  }
+  if (values.tta) cfg.tta = true;
+  if (values['no-tta']) cfg.tta = false;
+  if (values.augment) cfg.augmentation = { mode: values.augment as 'fixed' | 'random' | 'none' };
+  if (values.balance)
+    cfg.imbalance =
+      ({ weights: 'classWeights', sampling: 'balancedSampling', none: 'none' } as const)[values.balance as 'weights'] ??
+      (values.balance as 'none');
+  if (values['no-cache']) cfg.useEmbeddingCache = false;
+  if (values.split === 'random' || values.val || values.test) {
+    cfg.split = {
+      mode: 'random',
+      valFraction: num(values.val, '--val') ?? 0.24,
+      testFraction: num(values.test, '--test') ?? 0,
+      seed: cfg.seed ?? 1,
+    };
+  }
+  if (cfg.continueFromRunId !== undefined && cfg.continueFromRunId !== null && values.epochs === undefined) cfg.epochs = 0;
+  if (cfg.task === 'anomaly') {
+    const coresetFraction = num(values.coreset, '--coreset');
+    const projectDim = num(values['project-dim'], '--project-dim');
+    cfg.anomaly = {
+      ...(coresetFraction !== undefined ? { coresetFraction } : {}),
+      ...(projectDim !== undefined ? { projectDim } : {}),
+      ...(values['no-normalise'] ? { normaliseIntensity: false } : {}),
+    };
+  }
+  return cfg;
+}
+
+/** One line on what a preset sets, for the terminal. */
+export function describePreset(c: TrainConfigInput): string {
+  const ft = c.fineTuneEpochs ? `, then the last ${c.fineTuneBlocks} blocks fine-tuned for up to ${c.fineTuneEpochs} epochs` : '';
+  return `${c.backbone} at ${c.inputSize} px, head trained for up to ${c.epochs} epochs${ft}${c.tta ? ', test-time augmentation' : ''}`;
+}
+
 export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train a defect classifier (transfer learning, then optional fine-tuning) on a project',
   usage:
-    'kensa train <project> [--task binary|multiclass] [--backbone mobilenet_v1_0.75] [--weights DIR] [--size 224] [--epochs N]\n' +
+    'kensa train <project> [--preset quick|study|best] [--task binary|multiclass|anomaly] [--backbone mobilenet_v1_0.75] [--weights DIR]\n' +
+    '  [--size 224] [--epochs N] [--schedule cosine|constant] [--finetune-patience N] [--tta|--no-tta]\n' +
     '  [--finetune-blocks N] [--finetune-epochs N] [--lr X] [--finetune-lr X] [--batch N] [--seed S] [--patience N]\n' +
     '  [--augment fixed|random|none] [--balance weights|sampling|none] [--split catalog|random] [--val F] [--test F]\n' +
-    '  [--continue RUN] [--no-cache] [--name NAME] [--json]',
+    '  [--continue RUN] [--no-cache] [--name NAME] [--json]\n' +
+    '  [--best-epoch loss|pointing]  pointing: best accuracy among epochs whose CAM pointing is within 2 points of the best\n' +
+    '  [--guide-regions [--guide-weight W]]  penalise CAM mass outside the drawn regions of defect images (default W 1)\n' +
+    '  anomaly (learn from OK images only): [--coreset F] [--project-dim N] [--no-normalise]',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        task: { type: 'string' },
-        backbone: { type: 'string' },
-        weights: { type: 'string' },
-        size: { type: 'string' },
-        epochs: { type: 'string' },
-        'finetune-blocks': { type: 'string' },
-        'finetune-epochs': { type: 'string' },
-        lr: { type: 'string' },
-        'finetune-lr': { type: 'string' },
-        batch: { type: 'string' },
-        seed: { type: 'string' },
-        patience: { type: 'string' },
-        augment: { type: 'string' },
-        balance: { type: 'string' },
-        split: { type: 'string' },
-        val: { type: 'string' },
-        test: { type: 'string' },
-        continue: { type: 'string' },
-        'no-cache': { type: 'boolean', default: false },
-        name: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
+    const { values, positionals } = parseTrainArgs(argv);
     const [dir] = positionals;
     if (!dir) throw new ValidationError(`Usage: ${this.usage}`);
-    const cfg: TrainConfigInput = {};
-    if (values.task) cfg.task = values.task as TrainingTaskKind;
-    if (values.backbone) cfg.backbone = values.backbone as BackboneId;
-    if (values.weights) cfg.weightsDir = values.weights;
-    if (values.name) cfg.name = values.name;
-    const set = <K extends keyof TrainConfigInput>(k: K, v: string | undefined, what: string) => {
-      const n = num(v, what);
-      if (n !== undefined) (cfg as Record<string, unknown>)[k] = n;
-    };
-    set('inputSize', values.size, '--size');
-    set('epochs', values.epochs, '--epochs');
-    set('fineTuneBlocks', values['finetune-blocks'], '--finetune-blocks');
-    set('fineTuneEpochs', values['finetune-epochs'], '--finetune-epochs');
-    set('learningRate', values.lr, '--lr');
-    set('fineTuneLearningRate', values['finetune-lr'], '--finetune-lr');
-    set('batchSize', values.batch, '--batch');
-    set('seed', values.seed, '--seed');
-    set('patience', values.patience, '--patience');
-    set('continueFromRunId', values.continue, '--continue');
-    if (values['finetune-blocks'] && !values['finetune-epochs']) cfg.fineTuneEpochs = 10;
-    if (values.augment) cfg.augmentation = { mode: values.augment as 'fixed' | 'random' | 'none' };
-    if (values.balance)
-      cfg.imbalance =
-        ({ weights: 'classWeights', sampling: 'balancedSampling', none: 'none' } as const)[values.balance as 'weights'] ??
-        (values.balance as 'none');
-    if (values['no-cache']) cfg.useEmbeddingCache = false;
-    if (values.split === 'random' || values.val || values.test) {
-      cfg.split = {
-        mode: 'random',
-        valFraction: num(values.val, '--val') ?? 0.24,
-        testFraction: num(values.test, '--test') ?? 0,
-        seed: cfg.seed ?? 1,
-      };
-    }
-    if (cfg.continueFromRunId !== undefined && cfg.continueFromRunId !== null && values.epochs === undefined) cfg.epochs = 0;
-
     const s = io.services();
-    await s.projects.open(dir);
     const t = trainingService(s);
+    // A preset is the starting point (on this machine's training backend); every flag given overrides it.
+    let cfg: TrainConfigInput = {};
+    if (values.preset !== undefined) {
+      const preset = values.preset as TrainPresetId;
+      if (!TRAIN_PRESETS.includes(preset))
+        throw new ValidationError(`Unknown preset "${values.preset}". Choose ${TRAIN_PRESETS.join(', ')}.`);
+      const { report } = await t.engine.ensureStarted();
+      cfg = presetConfig(preset, report.training);
+      io.err(`Preset ${preset} on ${report.training}: ${describePreset(cfg)}`);
+    }
+    cfg = trainConfigFromFlags(values, cfg);
+
+    await s.projects.open(dir);
     const started = t.start(cfg);
     const runId = started.runId;
     io.err(`Run ${runId} queued (task ${started.id}).`);

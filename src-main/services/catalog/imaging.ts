@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decode as decodeBmp } from 'fast-bmp';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import type { ImageFormat, ImageMeta } from '../../shared/catalog-types.ts';
+import { DECODER_NO_DETAIL, type ImageFormat, type ImageMeta } from '../../shared/catalog-types.ts';
 import { CorruptImageError, UnsupportedImageError } from '../../shared/errors.ts';
 
 export const THUMB_SIZE = 256;
@@ -18,6 +18,50 @@ export type ProbedImage = Pick<ImageMeta, 'format' | 'width' | 'height' | 'chann
 
 /** Format from magic bytes: a supported one, 'other-image' for known but unsupported ones, or null. */
 export function sniffFormat(b: Uint8Array): ImageFormat | 'other-image' | null {
+  const f = sniffAny(b);
+  return f === null ? null : f.supported ? f.format : 'other-image';
+}
+
+/**
+ * The name of a known image format Kensa does not read, from the bytes ("GIF", "WebP", "HEIF/AVIF", …), whatever the
+ * file is called; null for the supported formats and for bytes that are no known image.
+ */
+export function unsupportedFormatName(b: Uint8Array): string | null {
+  const f = sniffAny(b);
+  return f && !f.supported ? f.name : null;
+}
+
+type Sniffed = { supported: true; format: ImageFormat } | { supported: false; name: string };
+
+function sniffAny(b: Uint8Array): Sniffed | null {
+  const known = sniffKnown(b);
+  if (known !== 'other-image') return known === null ? null : { supported: true, format: known };
+  const ascii = Buffer.from(b.subarray(0, 16)).toString('latin1');
+  const name = ascii.startsWith('GIF8')
+    ? 'GIF'
+    : ascii.startsWith('RIFF')
+      ? 'WebP'
+      : ascii.slice(4, 8) === 'ftyp'
+        ? /^(avif|avis)/.test(ascii.slice(8, 12))
+          ? 'AVIF'
+          : 'HEIF'
+        : ascii.startsWith('II+') || ascii.startsWith('MM\0+')
+          ? 'BigTIFF'
+          : ascii.slice(4, 8) === 'jP  '
+            ? 'JPEG 2000'
+            : ascii.startsWith('8BPS')
+              ? 'PSD'
+              : ascii.startsWith('P5') || ascii.startsWith('P6')
+                ? 'PGM/PPM'
+                : ascii.startsWith('<svg')
+                  ? 'SVG'
+                  : ascii.startsWith('%PDF')
+                    ? 'PDF'
+                    : 'this image format';
+  return { supported: false, name };
+}
+
+function sniffKnown(b: Uint8Array): ImageFormat | 'other-image' | null {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
@@ -47,6 +91,11 @@ interface DecodedBmp {
 
 /** BMP pixels (palette applied: grey stays 1 channel, colour palettes become RGB). */
 export function decodeBmpPixels(buf: Uint8Array): DecodedBmp {
+  if (buf.length >= 26) {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (dv.getUint32(14, true) === 12) assertPixelLimit(dv.getUint16(18, true), Math.abs(dv.getInt16(20, true)));
+    else assertPixelLimit(Math.abs(dv.getInt32(18, true)), Math.abs(dv.getInt32(22, true)));
+  }
   let img;
   try {
     img = decodeBmp(buf);
@@ -55,7 +104,8 @@ export function decodeBmpPixels(buf: Uint8Array): DecodedBmp {
   }
   const { width, height } = img;
   const data = img.data as Uint8Array;
-  if (!width || !height || width > 30000 || height > 30000) throw new CorruptImageError('The BMP header gives an impossible size.');
+  if (!width || !height) throw new CorruptImageError('The BMP header gives an impossible size.');
+  assertPixelLimit(width, height);
   if (data.length < width * height * img.channels)
     throw new CorruptImageError('The BMP pixel data is shorter than its header says (truncated).');
   if (img.bitsPerPixel <= 8) {
@@ -91,6 +141,24 @@ export function decodeBmpPixels(buf: Uint8Array): DecodedBmp {
   return { data, width, height, channels: img.channels as 3 | 4 };
 }
 
+/**
+ * The one decoding rule for every reader (import, thumbnails, training, heatmaps, predict, inspect): libvips fails on
+ * errors, not only on truncation, so a PNG whose chunk CRC does not match its bytes is refused everywhere as damaged
+ * (it was accepted at import and refused at predict). JPEG warnings (stray bytes before a marker) still pass.
+ */
+export const DECODE_FAIL_ON = 'error' as const;
+
+/** sharp's (libvips') default limit on width x height; the import reports a larger image as too large, not damaged. */
+export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
+
+function assertPixelLimit(width: number, height: number): void {
+  if (width * height > MAX_INPUT_PIXELS)
+    throw new UnsupportedImageError(
+      `The image is ${width} x ${height} pixels, over the limit of ${MAX_INPUT_PIXELS.toLocaleString('en')} pixels (too large). Scale it down first.`,
+      { tooLarge: true, width, height },
+    );
+}
+
 /** A sharp pipeline over an image file's bytes, EXIF-oriented, the given page (default first). */
 export function openImageBytes(buf: Buffer, format: ImageFormat, page = 0): Sharp {
   if (format === 'bmp') {
@@ -99,7 +167,7 @@ export function openImageBytes(buf: Buffer, format: ImageFormat, page = 0): Shar
       raw: { width: px.width, height: px.height, channels: px.channels },
     });
   }
-  return sharp(buf, { autoOrient: true, page, failOn: 'truncated' });
+  return sharp(buf, { autoOrient: true, page, failOn: DECODE_FAIL_ON });
 }
 
 export async function probeImage(buf: Buffer, format: ImageFormat): Promise<ProbedImage> {
@@ -119,6 +187,7 @@ export async function probeImage(buf: Buffer, format: ImageFormat): Promise<Prob
       : m.depth === 'float' || m.depth === 'uint' || m.depth === 'int'
         ? 32
         : (m.bitsPerSample ?? 8);
+  assertPixelLimit(m.width, m.height);
   return {
     format,
     width: m.autoOrient?.width ?? m.width,
@@ -133,6 +202,14 @@ export async function probeImage(buf: Buffer, format: ImageFormat): Promise<Prob
 /** Writes `data` to `file` atomically (temp file + rename); leaves an existing file alone. */
 export function writeOnce(file: string, data: Uint8Array): void {
   if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+/** Writes `data` to `file` atomically (temp file + rename), replacing what is there. */
+export function writeReplacing(file: string, data: Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   writeFileSync(tmp, data);
@@ -196,9 +273,11 @@ export function endsEarly(bytes: Uint8Array, format: ImageFormat): boolean {
 export function classifyDecodeError(
   err: unknown,
   file?: { bytes: Uint8Array; format: ImageFormat },
-): { reason: 'truncated' | 'corrupt' | 'unsupported'; message: string } {
+): { reason: 'truncated' | 'corrupt' | 'unsupported' | 'too-large'; message: string } {
   const raw = (err as Error).message ?? String(err);
-  const msg = /^unknown error$/i.test(raw.trim()) ? 'the decoder gave no detail' : raw;
+  const msg = /^unknown error$/i.test(raw.trim()) ? DECODER_NO_DETAIL : raw;
+  if ((err as { detail?: { tooLarge?: boolean } }).detail?.tooLarge || /exceeds pixel limit|too large/i.test(msg))
+    return { reason: 'too-large', message: msg };
   if (err instanceof UnsupportedImageError || /unsupported|not supported|Invalid number of bits|Only BI_RGB/i.test(msg))
     return { reason: 'unsupported', message: msg };
   if (

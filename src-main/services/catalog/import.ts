@@ -4,19 +4,21 @@
  * interrupted or cancelled import resume without duplicates (sha256 is unique in the catalog).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import type { CoreType, ImageFormat, ImportPreview, ImportReport, ImportRequest, ImportSkip, Region } from '../../shared/catalog-types.ts';
 import { CancelledError, ValidationError } from '../../shared/errors.ts';
-import type { Db } from '../db/open.ts';
+import { bulkWriter, type Db } from '../db/open.ts';
 import { createBatch, findResumable, markBatch } from '../db/repos/batches.ts';
 import { listTypes } from '../db/repos/defect-types.ts';
-import { findBySha, insertImage } from '../db/repos/images.ts';
+import { findBySha, insertImage, storeRelPath } from '../db/repos/images.ts';
 import { insertRegionRow } from '../db/repos/regions.ts';
 import type { Project } from '../projects/project.ts';
 import {
   classifyDecodeError,
+  DECODE_FAIL_ON,
   makeThumbnail,
   openImageBytes,
   probeImage,
@@ -24,10 +26,14 @@ import {
   STORE_EXT,
   thumbPath,
   writeOnce,
+  writeReplacing,
   type ProbedImage,
+  unsupportedFormatName,
 } from './imaging.ts';
+import { walkFolders, walkFoldersSync, type WalkLimits, type WalkResult, type WalkSkip } from './folder-walk.ts';
 import { LabelResolver, readLabelsCsv, suggestTarget } from './labels.ts';
 import { maskToRegion, rleToBlob } from './rle.ts';
+import { loadAnnotations, withoutAnnotationFiles } from './region-formats/index.ts';
 import { assignerForNewImages, compilePattern, getSplitSettings, groupKeyFor } from './splits.ts';
 
 const IMAGE_EXTS = new Set([
@@ -74,39 +80,30 @@ export interface ImportEntry {
 
 export interface ImportCallbacks {
   signal?: AbortSignal;
+  /** While the folders are walked: the number of files found so far. */
+  found?(files: number): void;
   progress?(done: number, total: number): void;
   /** Called now and then with ids imported since the last call (UI refresh). */
   imported?(ids: number[]): void;
 }
 
-function walk(dir: string, out: string[]): void {
-  let names: string[];
+const WALK_IGNORE: ReadonlySet<string> = IGNORED_FILES;
+
+/** Whether `path` (a link) leads to a folder. */
+async function isFolder(path: string): Promise<boolean> {
   try {
-    names = readdirSync(dir);
+    return (await stat(path)).isDirectory();
   } catch {
-    return;
-  }
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const n of names) {
-    if (n.startsWith('.') || IGNORED_FILES.has(n.toLowerCase())) continue;
-    const p = join(dir, n);
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isDirectory()) walk(p, out);
-    else if (st.isFile()) out.push(p);
+    return false;
   }
 }
 
-/** Class folders directly under `root` with a suggested mapping each. */
-export function previewFolders(db: Db, rootIn: string): ImportPreview {
+/** Class folders directly under `root` with a suggested mapping each (each folder walked, bounded, loop-safe). */
+export async function previewFolders(db: Db, rootIn: string, opts: { limits?: Partial<WalkLimits> } = {}): Promise<ImportPreview> {
   const root = resolve(rootIn);
   let entries;
   try {
-    entries = readdirSync(root, { withFileTypes: true });
+    entries = await readdir(root, { withFileTypes: true });
   } catch (err) {
     throw new ValidationError(`Cannot read the folder ${root}: ${(err as Error).message}`);
   }
@@ -116,53 +113,92 @@ export function previewFolders(db: Db, rootIn: string): ImportPreview {
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (e.name.startsWith('.')) continue;
     if (e.isFile()) looseFiles++;
-    if (!e.isDirectory()) continue;
-    const files: string[] = [];
-    walk(join(root, e.name), files);
-    folders.push({ name: e.name, fileCount: files.length, ...suggestTarget(types, e.name) });
+    if (!e.isDirectory() && !(e.isSymbolicLink() && (await isFolder(join(root, e.name))))) continue;
+    const walked = await walkFolders([join(root, e.name)], { ignoreNames: WALK_IGNORE, ...(opts.limits ? { limits: opts.limits } : {}) });
+    folders.push({ name: e.name, fileCount: walked.files.length, ...suggestTarget(types, e.name) });
   }
   return { root, folders, looseFiles };
 }
 
-/** The files an import request covers, with their label names. */
-export function collectEntries(req: ImportRequest): ImportEntry[] {
+/** The request's paths, resolved and checked to exist (cheap: no folder is walked). */
+export function checkImportPaths(req: ImportRequest): string[] {
   if (!Array.isArray(req.paths) || req.paths.length === 0) throw new ValidationError('Choose at least one file or folder to import.');
+  return req.paths.map((pIn) => {
+    const p = resolve(pIn);
+    if (!existsSync(p)) throw new ValidationError(`${p} does not exist.`);
+    return p;
+  });
+}
+
+/** A folder-walk finding as an import report line. */
+function walkSkip(k: WalkSkip): ImportSkip {
+  const message =
+    k.reason === 'link-loop'
+      ? `A link to ${k.detail}, which this import already covers (the folder itself, a parent or a folder met before): not followed.`
+      : k.reason === 'broken-link'
+        ? `A link to ${k.detail || 'a place'} that does not exist: skipped.`
+        : k.reason === 'limit'
+          ? `The folder walk stopped here: it reached its bound of ${k.detail}. Import fewer folders at a time.`
+          : `Cannot list the folder: ${k.detail}`;
+  return { path: k.path, reason: k.reason, message, detail: k.detail };
+}
+
+function entriesOf(req: ImportRequest, roots: string[], walked: WalkResult): ImportEntry[] {
+  const csv = req.labels?.from === 'csv' ? readLabelsCsv(req.labels.csvPath) : null;
   const out: ImportEntry[] = [];
   const seen = new Set<string>();
-  const csv = req.labels?.from === 'csv' ? readLabelsCsv(req.labels.csvPath) : null;
-  for (const pIn of req.paths) {
-    const p = resolve(pIn);
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new ValidationError(`${p} does not exist.`);
+  const rootIsDir = new Set(roots.filter((r) => !walked.files.some((f) => f.path === r && f.root === r)));
+  for (const { path: f, root } of walked.files) {
+    if (seen.has(f)) continue;
+    seen.add(f);
+    let labelName: string | null = null;
+    if (req.labels?.from === 'folders' && rootIsDir.has(root)) {
+      const rel = relative(root, f).split(sep);
+      if (rel.length >= 2) labelName = rel[0]!;
+    } else if (csv) {
+      labelName = csv.byPath.get(f) ?? csv.byName.get(basename(f)) ?? null;
     }
-    const files: string[] = [];
-    if (st.isDirectory()) walk(p, files);
-    else files.push(p);
-    for (const f of files) {
-      if (seen.has(f)) continue;
-      seen.add(f);
-      let labelName: string | null = null;
-      if (req.labels?.from === 'folders' && st.isDirectory()) {
-        const rel = relative(p, f).split(sep);
-        if (rel.length >= 2) labelName = rel[0]!;
-      } else if (csv) {
-        labelName = csv.byPath.get(f) ?? csv.byName.get(basename(f)) ?? null;
-      }
-      const e: ImportEntry = { path: f, labelName };
-      if (req.coreType) e.coreType = req.coreType;
-      out.push(e);
-    }
+    const e: ImportEntry = { path: f, labelName };
+    if (req.coreType) e.coreType = req.coreType;
+    out.push(e);
   }
   return out;
 }
 
+export interface CollectOptions {
+  signal?: AbortSignal;
+  limits?: Partial<WalkLimits>;
+  onFound?(files: number): void;
+}
+
+/**
+ * The files an import request covers, with their label names, and what the walk left out (links to folders already
+ * covered, broken links, unreadable folders, the bound). Asynchronous: the process keeps answering while it runs.
+ */
+export async function collectImport(
+  req: ImportRequest,
+  opts: CollectOptions = {},
+): Promise<{ entries: ImportEntry[]; skipped: ImportSkip[] }> {
+  const roots = checkImportPaths(req);
+  const walked = await walkFolders(roots, {
+    ignoreNames: WALK_IGNORE,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.onFound ? { onFound: opts.onFound } : {}),
+  });
+  return { entries: entriesOf(req, roots, walked), skipped: walked.skipped.map(walkSkip) };
+}
+
+/** The files an import request covers (the same walk, synchronous: for small selections such as files to inspect). */
+export function collectEntries(req: ImportRequest): ImportEntry[] {
+  const roots = checkImportPaths(req);
+  return entriesOf(req, roots, walkFoldersSync(roots, { ignoreNames: WALK_IGNORE }));
+}
+
 /** stem -> file, for annotation folders (VOC XML, mask PNGs). */
-function indexByStem(dir: string, ext: string): Map<string, string> {
-  const files: string[] = [];
-  walk(resolve(dir), files);
+async function indexByStem(dir: string, ext: string, signal?: AbortSignal): Promise<Map<string, string>> {
+  const walked = await walkFolders([resolve(dir)], { ignoreNames: WALK_IGNORE, ...(signal ? { signal } : {}) });
+  const files = walked.files.map((f) => f.path);
   const m = new Map<string, string>();
   for (const f of files) if (extname(f).toLowerCase() === ext && !m.has(basename(f, extname(f)))) m.set(basename(f, extname(f)), f);
   return m;
@@ -235,7 +271,12 @@ export async function runImport(
 ): Promise<ImportReport> {
   const db = project.db;
   const t0 = Date.now();
-  const entries = given ?? collectEntries(req);
+  const collected = given
+    ? { entries: given, skipped: [] }
+    : await collectImport(req, { ...(cb.signal ? { signal: cb.signal } : {}), ...(cb.found ? { onFound: cb.found } : {}) });
+  const entries = withoutAnnotationFiles(collected.entries, req.regions);
+  if (!given && entries.length === 0 && collected.skipped.length === 0)
+    throw new ValidationError('There are no files in what you chose to import.');
   const fingerprint = importFingerprint(req);
   const resumeId = given ? null : findResumable(db, fingerprint);
   const batchId = resumeId ?? createBatch(db, fingerprint, req);
@@ -243,8 +284,15 @@ export async function runImport(
   const mapping = req.labels && req.labels.from !== 'none' ? (req.labels.mapping ?? {}) : {};
   const createUnknown = req.labels && req.labels.from !== 'none' ? (req.labels.createUnknown ?? true) : true;
   const labels = new LabelResolver(db, mapping, createUnknown);
-  const voc = req.regions?.vocDir ? indexByStem(req.regions.vocDir, '.xml') : null;
-  const masks = req.regions?.masksDir ? indexByStem(req.regions.masksDir, '.png') : null;
+  const voc = req.regions?.vocDir ? await indexByStem(req.regions.vocDir, '.xml', cb.signal) : null;
+  const masks = req.regions?.masksDir ? await indexByStem(req.regions.masksDir, '.png', cb.signal) : null;
+  const annotations =
+    req.regions?.labelme || req.regions?.coco
+      ? loadAnnotations(
+          req.regions,
+          entries.map((e) => e.path),
+        )
+      : null;
   const settings = getSplitSettings(db);
   const groupRe = compilePattern(settings.groupPattern);
   const splits = assignerForNewImages(db);
@@ -258,10 +306,11 @@ export async function runImport(
     alreadyImported: 0,
     imageIds: [],
     duplicates: [],
-    skipped: [],
+    skipped: [...collected.skipped],
     labelled: {},
     createdDefectTypes: labels.created,
     regionsImported: 0,
+    regionProblems: annotations?.problems ?? [],
     warnings: [],
     elapsedMs: 0,
     imagesPerSecond: 0,
@@ -309,13 +358,15 @@ export async function runImport(
           report.warnings.push(`${xmlPath}: ${(err as Error).message}`);
         }
       }
+      for (const a of annotations?.rowsFor(e.path, W, H, (n) => labels.resolve(n)) ?? [])
+        regionRows.push({ typeId: a.typeId, r: { defectTypeKey: '', ...a.region }, source: a.source });
       for (const r of e.regions ?? []) {
         const t = [...typeKeys.entries()].find(([, k]) => k === r.defectTypeKey);
         if (t) regionRows.push({ typeId: t[0], r, source: e.regionSource ?? 'user' });
         else report.warnings.push(`${e.path}: region type ${r.defectTypeKey} does not exist; region skipped.`);
       }
     }
-    db.transaction(() => {
+    bulk.transaction(() => {
       const split = splits.assign(labelId, groupKey);
       const id = insertImage(db, {
         sha256: p.sha256,
@@ -361,7 +412,7 @@ export async function runImport(
       const k = labelId === null ? '(unlabelled)' : (typeKeys.get(labelId) ?? String(labelId));
       report.labelled[k] = (report.labelled[k] ?? 0) + 1;
       pendingIds.push(id);
-    })();
+    });
   };
 
   const maskRegion = async (p: Prepared): Promise<void> => {
@@ -404,12 +455,31 @@ export async function runImport(
     const p: Prepared = { entry, sha256, bytes, probed, page, thumb, format, storeExt: STORE_EXT[format] };
     if (masks) await maskRegion(p);
     writeOnce(thumbPath(project.paths.cache, sha256), thumb);
-    writeOnce(join(project.paths.images, sha256.slice(0, 2), `${sha256}.${p.storeExt}`), bytes);
+    writeOnce(join(project.dir, storeRelPath(sha256, p.storeExt)), bytes);
     insert(p);
   };
 
+  /**
+   * A stored original is written without an fsync of its own; after a power cut it may be missing or cut short while
+   * its row survived (rows are synced at least once a second). Meeting the same bytes again, as re-running the import
+   * does, puts it right.
+   */
+  const repairStored = (id: number, sha256: string, bytes: Buffer, path: string): void => {
+    const ext = db.prepare('SELECT ext FROM images WHERE id = ?').pluck().get(id) as string;
+    const file = join(project.dir, storeRelPath(sha256, ext));
+    let size = -1;
+    try {
+      size = statSync(file).size;
+    } catch {
+      // Missing: written below.
+    }
+    if (size === bytes.length) return;
+    writeReplacing(file, bytes);
+    report.warnings.push(`The stored copy of ${path} was missing or incomplete (power cut?); it was written again.`);
+  };
+
   /** true = claimed for import; false = reported (duplicate / already in). */
-  const claim = (entry: ImportEntry, sha256: string): boolean => {
+  const claim = (entry: ImportEntry, sha256: string, bytes: Buffer): boolean => {
     const path = entry.path;
     const inFlight = claimed.get(sha256);
     if (inFlight !== undefined) {
@@ -418,6 +488,7 @@ export async function runImport(
     }
     const existing = findBySha(db, sha256);
     if (existing) {
+      repairStored(existing.id, sha256, bytes, path);
       if (existing.original_path === path) report.alreadyImported++;
       else {
         const b = db.prepare('SELECT batch_id FROM images WHERE id = ?').pluck().get(existing.id) as number | null;
@@ -448,8 +519,19 @@ export async function runImport(
     if (bytes.length === 0) return skip(path, 'empty', 'The file is empty (0 bytes).');
     const fmt = sniffFormat(bytes);
     const ext = extname(path).toLowerCase();
-    if (fmt === 'other-image')
-      return skip(path, 'unsupported', `Unsupported image format (${ext || 'no extension'}). Kensa reads JPEG, PNG, BMP and TIFF.`, ext);
+    if (fmt === 'other-image') {
+      // Said by content: a GIF named .jpg is "GIF is not supported", not a damaged JPEG.
+      const format = unsupportedFormatName(bytes) ?? 'this image format';
+      const named = ext ? ` (the file is named ${ext})` : '';
+      report.skipped.push({
+        path,
+        reason: 'unsupported',
+        message: `${format} is not supported${named}. Kensa reads JPEG, PNG, BMP and TIFF; convert the file to one of them.`,
+        detail: ext,
+        format,
+      });
+      return;
+    }
     if (fmt === null) {
       if (IMAGE_EXTS.has(ext))
         return skip(path, 'corrupt', `The file is named ${ext} but its content is not a readable image (damaged?).`, ext);
@@ -460,7 +542,7 @@ export async function runImport(
       const probed = await probeImage(bytes, fmt);
       if (fmt === 'tiff' && probed.pages > 1 && req.tiffPages === 'all') {
         for (let page = 0; page < probed.pages; page++) {
-          const png = await sharp(bytes, { page, autoOrient: true, failOn: 'truncated' }).png().toBuffer();
+          const png = await sharp(bytes, { page, autoOrient: true, failOn: DECODE_FAIL_ON }).png().toBuffer();
           const psha = createHash('sha256').update(png).digest('hex');
           const m = await sharp(png).metadata();
           const pp: ProbedImage = {
@@ -473,12 +555,12 @@ export async function runImport(
             pages: probed.pages,
           };
           const pe: ImportEntry = { ...entry };
-          if (!claim(pe, psha)) continue;
+          if (!claim(pe, psha, png)) continue;
           await prepareAndInsert(pe, png, psha, 'png', page, pp);
         }
         return;
       }
-      if (!claim(entry, sha256)) return;
+      if (!claim(entry, sha256, bytes)) return;
       await prepareAndInsert(entry, bytes, sha256, fmt, null, probed);
     } catch (err) {
       if (err instanceof CancelledError) throw err;
@@ -494,7 +576,15 @@ export async function runImport(
       skip(
         path,
         c.reason,
-        `${c.reason === 'truncated' ? 'The image is truncated (incomplete file)' : c.reason === 'unsupported' ? 'Unsupported image variant' : 'The image is damaged'}: ${detail}`,
+        `${
+          c.reason === 'truncated'
+            ? 'The image is truncated (incomplete file)'
+            : c.reason === 'unsupported'
+              ? 'Unsupported image variant'
+              : c.reason === 'too-large'
+                ? 'The image is too large'
+                : 'The image is damaged'
+        }: ${detail}`,
         detail,
       );
     } finally {
@@ -518,6 +608,8 @@ export async function runImport(
       }
     }
   };
+  // One commit per image: synced once a second rather than each (db/open.ts bulkWriter); released by finish().
+  const bulk = bulkWriter(db);
   try {
     await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, entries.length) }, worker));
   } catch (err) {
@@ -538,6 +630,7 @@ export async function runImport(
   return report;
 
   function finish(state: ImportReport['state']): void {
+    bulk.release(); // synchronous = FULL again: the batch's final commit below syncs every image row before it
     report.state = state;
     report.elapsedMs = Date.now() - t0;
     report.imagesPerSecond = report.elapsedMs > 0 ? Math.round((report.imported / report.elapsedMs) * 100000) / 100 : 0;

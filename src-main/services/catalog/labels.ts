@@ -45,7 +45,22 @@ export function keyFromName(name: string): string {
   return k || 'type';
 }
 
-const PALETTE = ['#12a594', '#d6409f', '#ab4aba', '#3e63dd', '#f76b15', '#978365', '#29a383', '#e54666', '#46a758', '#0090ff'];
+/**
+ * Colours for new types: saturated (visible on grey steel) and far in hue from OK's green (#2e9e5b) and from the
+ * built-in defect colours (red, orange, purple, blue), so a new type is never read as "good".
+ */
+export const PALETTE = ['#ff2fb9', '#00d5e6', '#ffe14d', '#a0522d', '#ff7a59', '#5b5bff', '#c21e56', '#ffa8d6', '#7f7f00', '#9d00ff'];
+
+/**
+ * Keys offered to new types in order: the digits the built-in types leave free, then letters the library does not
+ * already use (z/y undo and redo; f, v, r, b the viewer's fit and tools).
+ */
+const HOTKEYS = [...'123456789', ...'qwetuiopasdghjklxcnm'];
+
+function freeHotkey(db: Db): string | null {
+  const used = new Set(listTypes(db).map((t) => t.hotkey));
+  return HOTKEYS.find((k) => !used.has(k)) ?? null;
+}
 
 /** Creates a defect type with a free key and a colour from the palette. */
 export function createTypeFromName(db: Db, input: { nameEn: string; nameJa?: string; color?: string }): number {
@@ -60,7 +75,7 @@ export function createTypeFromName(db: Db, input: { nameEn: string; nameJa?: str
     nameEn,
     nameJa: input.nameJa?.trim() || nameEn,
     color: input.color ?? PALETTE[n % PALETTE.length]!,
-    hotkey: null,
+    hotkey: freeHotkey(db),
   });
 }
 
@@ -155,8 +170,4 @@ export function parseCsvLine(line: string): string[] {
   }
   out.push(cur);
   return out;
-}
-
-export function csvCell(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import type { ImageFormat, ImportReport, ImportRequest } from '../../shared/catalog-types.ts';
 import { NotFoundError, ValidationError } from '../../shared/errors.ts';
 import type { TaskSnapshot } from '../../shared/types.ts';
-import { markInterrupted } from '../db/repos/batches.ts';
 import { requireImageRow, storeRelPath } from '../db/repos/images.ts';
 import type { Project } from '../projects/project.ts';
 import type { MediaFile, Services } from '../services.ts';
 import { displayPath, makeDisplayPng, makeThumbnail, openImageBytes, thumbPath, writeOnce } from './imaging.ts';
-import { collectEntries, runImport } from './import.ts';
+import { checkImportPaths, runImport } from './import.ts';
 
 const wired = new WeakSet<Services>();
 const importTasks = new WeakMap<Services, Set<string>>();
@@ -49,8 +48,7 @@ export function ensureCatalog(s: Services): void {
   wired.add(s);
   s.registerMedia('thumb', (id) => thumbFile(s.projects.require(), imageId(id)));
   s.registerMedia('image', (id) => displayFile(s.projects.require(), imageId(id)));
-  // One Kensa per project (lock): a batch still 'running' at open was cut off by a crash.
-  s.projects.onOpen((p) => markInterrupted(p.db));
+  // A batch still 'running' at open was cut off by a crash: Project.open marks it (projects/recover.ts).
   // Closing the project stops its imports first (they finish the files in progress, then the batch is 'cancelled').
   s.projects.onClose(async () => {
     for (const id of importTasks.get(s) ?? []) {
@@ -62,27 +60,35 @@ export function ensureCatalog(s: Services): void {
       }
     }
   });
-  const current = s.projects.project;
-  if (current) markInterrupted(current.db);
 }
 
 /** Starts an import as a cancellable task (one at a time: queue 'import'). */
 export function startImportTask(s: Services, req: ImportRequest): TaskSnapshot {
   ensureCatalog(s);
   const project = s.projects.require();
-  const entries = collectEntries(req); // validates paths now, so a bad request fails the call, not the task
-  if (!entries.length) throw new ValidationError('There are no files in what you chose to import.');
-  const n = entries.length;
+  // Only the chosen paths are checked here (a bad request fails the call); their folders are walked in the task,
+  // asynchronously and cancellably, so a huge or self-linking folder never holds up the process that answers the UI.
+  checkImportPaths(req);
+  const n = req.paths.length;
   const snap = s.tasks.start(
     'import',
-    `Import ${n.toLocaleString('en')} file${n === 1 ? '' : 's'}`,
+    `Import from ${n.toLocaleString('en')} place${n === 1 ? '' : 's'}`,
     async (ctx): Promise<ImportReport> => {
       if (!project.isOpen) throw new ValidationError('The project was closed before the import started.');
       let report: ImportReport;
       try {
+        ctx.update({ step: { kind: 'import-scan', files: 0 } });
+        let scanning = true;
         report = await runImport(project, req, {
           signal: ctx.signal,
-          progress: (done, total) => ctx.progress(done, total, 'files'),
+          found: (files) => ctx.update({ message: `Looking for files: ${files} found`, step: { kind: 'import-scan', files } }),
+          progress: (done, total) => {
+            if (scanning) {
+              scanning = false;
+              ctx.update({ message: `Importing ${total} files`, step: { kind: 'import-scan', files: total } });
+            }
+            ctx.progress(done, total, 'files');
+          },
           imported: (ids) => s.events.emit('catalogChanged', { reason: 'import', imageIds: ids }),
         });
       } finally {
@@ -94,7 +100,7 @@ export function startImportTask(s: Services, req: ImportRequest): TaskSnapshot {
       });
       return report;
     },
-    { queue: 'import', what: { kind: 'import', files: n } },
+    { queue: 'import', what: { kind: 'import', files: null } },
   );
   let ids = importTasks.get(s);
   if (!ids) importTasks.set(s, (ids = new Set()));

@@ -1,12 +1,13 @@
 /** Catalog statistics and label export (CSV or class folders). */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import type { CatalogStats, CoreType, LabelExportRequest, LabelExportResult, ReviewState, Split } from '../../shared/catalog-types.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import type { Db } from '../db/open.ts';
 import { distinctDuplicates } from '../db/repos/batches.ts';
 import { filterSql, storeRelPath } from '../db/repos/images.ts';
-import { csvCell } from './labels.ts';
+import { CSV_BOM, toCsv } from '../csv.ts';
+import { checkTarget, checkTargetFolder, copyFileAtomic, writeFileAtomic } from '../export-file.ts';
 
 export function catalogStats(db: Db): CatalogStats {
   const perSplit: Record<Split, number> = { train: 0, val: 0, test: 0 };
@@ -43,8 +44,11 @@ export function catalogStats(db: Db): CatalogStats {
 }
 
 /**
- * CSV: `path,label,split,core_type,review_state,sha256` (path = the store file, absolute).
- * Folders: `<out>/<label key>/<original name>` copies (name clashes get `_<id>`).
+ * CSV: `path,label,split,core_type,review_state,original_name,sha256` (path = the store file, absolute), UTF-8 with
+ * BOM, RFC 4180, cells neutralised for spreadsheets (../csv.ts); refused over an existing file unless `overwrite`.
+ * Folders: `<out>/<label key>/<original name>` copies (name clashes within the export get `_<id>`); refused into a
+ * folder that is not empty unless `overwrite` (then files of the same name are replaced, others left alone).
+ * Every file is written atomically.
  */
 export function exportLabels(db: Db, projectDir: string, req: LabelExportRequest): LabelExportResult {
   if (!req.out?.trim()) throw new ValidationError('Choose where to write the export.');
@@ -67,26 +71,33 @@ export function exportLabels(db: Db, projectDir: string, req: LabelExportRequest
     label: string | null;
   }[];
   const labelled = rows.filter((r) => r.label !== null);
+  const overwrite = req.overwrite === true;
   if (req.format === 'csv') {
-    mkdirSync(dirname(out), { recursive: true });
-    const lines = ['path,label,split,core_type,review_state,original_name,sha256'];
-    for (const r of labelled) {
-      lines.push(
-        [join(projectDir, storeRelPath(r.sha256, r.ext)), r.label!, r.split, r.core_type, r.review_state, r.original_name, r.sha256]
-          .map(csvCell)
-          .join(','),
-      );
-    }
-    writeFileSync(out, `${lines.join('\n')}\n`);
+    checkTarget(out, overwrite);
+    const table = [
+      ['path', 'label', 'split', 'core_type', 'review_state', 'original_name', 'sha256'],
+      ...labelled.map((r) => [
+        join(projectDir, storeRelPath(r.sha256, r.ext)),
+        r.label,
+        r.split,
+        r.core_type,
+        r.review_state,
+        r.original_name,
+        r.sha256,
+      ]),
+    ];
+    writeFileAtomic(out, CSV_BOM + toCsv(table), { overwrite });
   } else if (req.format === 'folders') {
+    checkTargetFolder(out, overwrite);
     mkdirSync(out, { recursive: true });
+    const used = new Set<string>();
     for (const r of labelled) {
       const dir = join(out, r.label!);
-      mkdirSync(dir, { recursive: true });
       const stem = basename(r.original_name, extname(r.original_name)) + (r.page !== null ? `_p${r.page}` : '');
       let target = join(dir, `${stem}.${r.ext}`);
-      if (existsSync(target)) target = join(dir, `${stem}_${r.id}.${r.ext}`);
-      copyFileSync(join(projectDir, storeRelPath(r.sha256, r.ext)), target);
+      if (used.has(target.toLowerCase())) target = join(dir, `${stem}_${r.id}.${r.ext}`);
+      used.add(target.toLowerCase());
+      copyFileAtomic(join(projectDir, storeRelPath(r.sha256, r.ext)), target, { overwrite });
     }
   } else throw new ValidationError("Export format must be 'csv' or 'folders'.");
   return { out, written: labelled.length, skippedUnlabelled: rows.length - labelled.length };

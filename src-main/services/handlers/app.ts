@@ -6,6 +6,7 @@ import { APP_VERSION } from '../version.ts';
 import type { Services } from '../services.ts';
 import { CATALOG_FILE, type Project } from '../projects/project.ts';
 import { populateDemoProject } from '../catalog/demo/populate.ts';
+import { listDirectory } from '../files/list-directory.ts';
 
 export function demoProjectDir(s: Services): string {
   return join(s.configDir, 'demo-project');
@@ -48,6 +49,7 @@ export function appHandlers(s: Services): AppApi {
         systemLocale: Intl.DateTimeFormat().resolvedOptions().locale,
         configDir: s.configDir,
         nativeDialogs: Boolean(s.host.pickFolder),
+        settingsWarning: s.settings.warning,
       };
     },
     async getSettings() {
@@ -108,6 +110,9 @@ export function appHandlers(s: Services): AppApi {
     },
     async pickFiles(purpose) {
       return s.host.pickFiles ? s.host.pickFiles(purpose) : null;
+    },
+    async listDirectory(path, options) {
+      return listDirectory(path, options);
     },
     async debugThrow(name, message) {
       const err = new KensaError(message);

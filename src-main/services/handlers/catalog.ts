@@ -8,6 +8,7 @@ import { undoState } from '../db/repos/journal.ts';
 import * as types from '../catalog/defect-types.ts';
 import * as edits from '../catalog/edits.ts';
 import { previewFolders } from '../catalog/import.ts';
+import { previewRegions } from '../catalog/region-formats/preview.ts';
 import { ensureCatalog, startImportTask } from '../catalog/service.ts';
 import { getSplitSettings, resplit, saveSplitSettings } from '../catalog/splits.ts';
 import { catalogStats, exportLabels } from '../catalog/stats.ts';
@@ -113,6 +114,10 @@ export function catalogHandlers(s: Services): CatalogApi {
     },
     async startImport(request) {
       return startImportTask(s, request);
+    },
+    async previewImportRegions(paths, regions) {
+      if (!Array.isArray(paths) || paths.length === 0) throw new ValidationError('Choose the files or folders to import first.');
+      return previewRegions(paths, regions ?? {});
     },
     async listImportBatches() {
       return listBatches(db());

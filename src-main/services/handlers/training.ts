@@ -1,7 +1,12 @@
 import type { TrainingApi } from '../../shared/api/training.ts';
+import { resolve } from 'node:path';
 import { ValidationError } from '../../shared/errors.ts';
-import { trainingService } from '../ml/training-service.ts';
+import { aimArg, trainingService } from '../ml/training-service.ts';
 import type { Services } from '../services.ts';
+import { checkTarget, writeFileAtomic } from '../export-file.ts';
+
+/** A report with its charts inlined is a few MB; far more is not one of ours. */
+const REPORT_MAX_CHARS = 64 * 1024 * 1024;
 
 function runIdArg(v: unknown): number {
   const n = Number(v);
@@ -43,16 +48,38 @@ export function trainingHandlers(s: Services): TrainingApi {
       if (split !== 'val' && split !== 'test') throw new ValidationError('Split must be "val" or "test".');
       return t.evaluateRun(runIdArg(runId), split);
     },
-    async exportModel(runId, dir) {
+    async setOperatingPoint(runId, aim, threshold) {
+      return t.setOperatingPoint(
+        runIdArg(runId),
+        aimArg(aim),
+        threshold === undefined || threshold === null ? undefined : Number(threshold),
+      );
+    },
+    async exportModel(runId, dir, opts) {
       if (!dir?.trim()) throw new ValidationError('Choose a folder to export the model to.');
-      return t.exportModel(runIdArg(runId), dir);
+      return t.exportModel(runIdArg(runId), dir, { overwrite: opts?.overwrite === true });
     },
     async importModel(dir) {
       if (!dir?.trim()) throw new ValidationError('Choose a model folder to import.');
       return t.importModel(dir);
     },
+    async saveRunReport(runId, html, file, opts) {
+      const id = runIdArg(runId);
+      t.get(id);
+      if (typeof html !== 'string' || !/^<!doctype html>/i.test(html) || html.length > REPORT_MAX_CHARS)
+        throw new ValidationError('The report is not an HTML document Kensa made (or is too large).');
+      if (!file?.trim()) throw new ValidationError('Choose a file to save the report to.');
+      const out = resolve(/\.html?$/i.test(file) ? file : `${file}.html`);
+      const overwrite = opts?.overwrite === true;
+      checkTarget(out, overwrite);
+      writeFileAtomic(out, html, { overwrite });
+      return { path: out };
+    },
     estimateTraining(config) {
       return t.estimate(config ?? {});
+    },
+    async listBackboneWeights() {
+      return t.backboneWeights();
     },
     debugCrashEngine() {
       return t.debugCrashEngine();

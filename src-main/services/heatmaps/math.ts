@@ -708,6 +708,9 @@ export function normalise(g: Grid, mode: 'relu-max' | 'minmax' | 'percentile' = 
 
 /** The normalisation each method uses. */
 export function normaliseFor(method: HeatmapMethod, g: Grid): Grid {
+  // Anomaly maps come scaled to the model's threshold (0.5 = as far from the good patches as the threshold): kept
+  // absolute, so a good part stays calm instead of being stretched to its own maximum.
+  if (method === 'anomaly') return { width: g.width, height: g.height, data: g.data.map((v) => Math.min(1, Math.max(0, v))) };
   return normalise(g, method === 'saliency' || method === 'smoothgrad' ? 'percentile' : 'relu-max');
 }
 

@@ -77,13 +77,15 @@ export async function legendPng(
 export async function withLegend(img: RgbImage, colormap: ColormapName, title: string): Promise<Buffer> {
   const legend = await legendPng(colormap, img.width - 16, { low: 'low', high: 'high', title });
   const meta = await sharp(legend).metadata();
+  // The legend has a minimum width: a map narrower than it is centred on a wider white sheet instead of failing.
+  const width = Math.max(img.width, (meta.width ?? 0) + 16);
   const h = img.height + (meta.height ?? 34) + 8;
-  return sharp({ create: { width: img.width, height: h, channels: 3, background: '#ffffff' } })
+  return sharp({ create: { width, height: h, channels: 3, background: '#ffffff' } })
     .composite([
       {
         input: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength),
         raw: { width: img.width, height: img.height, channels: 3 },
-        left: 0,
+        left: Math.floor((width - img.width) / 2),
         top: 0,
       },
       { input: legend, left: 8, top: img.height + 4 },
@@ -94,36 +96,56 @@ export async function withLegend(img: RgbImage, colormap: ColormapName, title: s
 
 export interface SheetRow {
   caption: string;
-  tiles: RgbImage[];
+  /** The image, then one per column; null leaves the cell empty (a map not computed yet). */
+  tiles: (RgbImage | null)[];
   /** Defect regions drawn on every tile, in the pixel frame of `frame` (the original image). */
   boxes?: { x: number; y: number; w: number; h: number }[];
   frame?: { width: number; height: number };
 }
 
-/** A contact sheet: one row per image (original + maps), captions under each row, legend at the bottom. */
+/** `s` cut to about `px` pixels of 11 px sans-serif text, with an ellipsis when cut. */
+export function fitText(s: string, px: number): string {
+  const max = Math.max(4, Math.floor(px / 6.2));
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/**
+ * A contact sheet: one row per image (original + maps), captions under each row, legend at the bottom. Column heads
+ * ("run\nmethod") and captions (predictions, then scores) may have two lines; every text is cut to its cell's width.
+ */
 export async function contactSheet(
   rows: SheetRow[],
   opts: { tile: number; colormap: ColormapName; title: string; columns: string[] },
 ): Promise<Buffer> {
   const pad = 8;
-  const capH = 18;
-  const headH = 40;
-  const cols = Math.max(1, ...rows.map((r) => r.tiles.length));
+  // Captions may have two lines (image and predictions, then localisation scores).
+  const capH = 4 + 14 * Math.max(1, ...rows.map((r) => r.caption.split('\n').length));
+  const headLines = Math.max(1, ...opts.columns.map((c) => c.split('\n').length));
+  const headH = 26 + 14 * headLines;
+  const cols = Math.max(1, opts.columns.length, ...rows.map((r) => r.tiles.length));
   const width = pad + cols * (opts.tile + pad);
   const legendH = 40;
   const height = headH + rows.length * (opts.tile + capH + pad) + legendH + pad;
   const esc = (s: string) => s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
   const comps: OverlayOptions[] = [];
-  let texts = `<text x="${pad}" y="15" font-weight="bold">${esc(opts.title)}</text>`;
-  opts.columns.forEach(
-    (c, i) =>
-      (texts += `<text x="${pad + i * (opts.tile + pad) + opts.tile / 2}" y="33" text-anchor="middle" fill="#555">${esc(c)}</text>`),
+  let texts = `<text x="${pad}" y="15" font-weight="bold">${esc(fitText(opts.title, width - 2 * pad))}</text>`;
+  opts.columns.forEach((c, i) =>
+    c
+      .split('\n')
+      .forEach(
+        (line, j) =>
+          (texts += `<text x="${pad + i * (opts.tile + pad) + opts.tile / 2}" y="${33 + 14 * j}" text-anchor="middle" fill="#555"${j === 0 ? ' font-weight="bold"' : ''}>${esc(fitText(line, opts.tile))}</text>`),
+      ),
   );
   for (let r = 0; r < rows.length; r++) {
     const top = headH + r * (opts.tile + capH + pad);
     const row = rows[r]!;
     for (let c = 0; c < row.tiles.length; c++) {
-      const t = row.tiles[c]!;
+      const t = row.tiles[c];
+      if (!t) {
+        texts += `<rect x="${pad + c * (opts.tile + pad)}" y="${top}" width="${opts.tile}" height="${opts.tile}" fill="#f1f3f5" stroke="#d9e0e7"/><text x="${pad + c * (opts.tile + pad) + opts.tile / 2}" y="${top + opts.tile / 2}" text-anchor="middle" fill="#8a96a3">not computed</text>`;
+        continue;
+      }
       const buf = await sharp(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength), {
         raw: { width: t.width, height: t.height, channels: 3 },
       })
@@ -139,7 +161,11 @@ export async function contactSheet(
           texts += `<rect x="${(ox + b.x * k).toFixed(1)}" y="${(oy + b.y * k).toFixed(1)}" width="${(b.w * k).toFixed(1)}" height="${(b.h * k).toFixed(1)}" fill="none" stroke="#00e5ff" stroke-width="1.2" stroke-dasharray="4 3"/>`;
       }
     }
-    texts += `<text x="${pad}" y="${top + opts.tile + 13}">${esc(row.caption)}</text>`;
+    row.caption
+      .split('\n')
+      .forEach(
+        (line, j) => (texts += `<text x="${pad}" y="${top + opts.tile + 13 + 14 * j}">${esc(fitText(line, width - 2 * pad))}</text>`),
+      );
   }
   const svg = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><style>text{font-family:sans-serif;font-size:11px;fill:#222}</style>${texts}</svg>`;
   comps.push({ input: Buffer.from(svg), left: 0, top: 0 });

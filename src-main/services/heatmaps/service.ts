@@ -22,7 +22,7 @@ import type {
   ScoreTable,
 } from '../../shared/heatmap-types.ts';
 import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
-import type { ClassInfo } from '../../shared/training-types.ts';
+import type { ClassInfo, TrainingTaskKind } from '../../shared/training-types.ts';
 import type { TaskSnapshot } from '../../shared/types.ts';
 import { listDatasetSamples, openStoredImage, regionMask } from '../catalog/dataset.ts';
 import { listTypes } from '../db/repos/defect-types.ts';
@@ -31,6 +31,7 @@ import { listRegionBoxes } from '../db/repos/regions.ts';
 import * as runs from '../db/repos/runs.ts';
 import type { EngineSample } from '../ml/data/source.ts';
 import type { HeatmapJobRequest } from '../ml/engine/jobs/heatmaps.ts';
+import { checkTarget, writeFileAtomic } from '../export-file.ts';
 import { trainingService } from '../ml/training-service.ts';
 import type { Project } from '../projects/project.ts';
 import type { MediaFile, Services } from '../services.ts';
@@ -38,6 +39,7 @@ import type { TaskContext } from '../tasks/task-manager.ts';
 import { HeatmapCache, mediaIdOf, paramsFromKey, paramsKeyOf, parseMediaId, runFingerprint, type HeatmapKey } from './cache.ts';
 import { normaliseFor, resizeBilinear, type Grid } from './math.ts';
 import { contactSheet, overlayRgb, pngOf, rgbOf, withLegend, type RgbImage } from './render.ts';
+import { METHOD_NAMES, planContactSheet } from './contact-sheet.ts';
 import { aggregateScores, scoreMap } from './scoring.ts';
 
 /** Pointing-game tolerance, in pixels of the original image. */
@@ -47,7 +49,7 @@ interface RunInfo {
   runId: number;
   modelDir: string;
   classes: ClassInfo[];
-  task: 'binary' | 'multiclass';
+  task: TrainingTaskKind;
   snapshot: { imageId: number; sha256: string; label: string; classIndex: number; split: HeatmapSplit }[];
 }
 
@@ -62,7 +64,9 @@ function checkMethods(m: unknown): HeatmapMethod[] {
   const list = Array.isArray(m) ? m : [m];
   for (const x of list)
     if (!(HEATMAP_METHODS as readonly string[]).includes(x as string))
-      throw new ValidationError(`Unknown heatmap method "${String(x)}". Choose cam, gradcam, saliency or smoothgrad.`);
+      throw new ValidationError(
+        `Unknown heatmap method "${String(x)}". Choose cam, gradcam, saliency, smoothgrad or (anomaly runs) anomaly.`,
+      );
   return list as HeatmapMethod[];
 }
 
@@ -125,7 +129,7 @@ export class HeatmapService {
           .map((t) => t.key),
       );
       snapshot = listDatasetSamples(p.db).flatMap((x) => {
-        const ci = d.task === 'binary' ? (okKeys.has(x.label) ? okIdx : 1 - Math.max(0, okIdx)) : keys.indexOf(x.label);
+        const ci = d.task !== 'multiclass' ? (okKeys.has(x.label) ? okIdx : 1 - Math.max(0, okIdx)) : keys.indexOf(x.label);
         return ci < 0 ? [] : [{ imageId: x.imageId, sha256: x.sha256, label: x.label, classIndex: ci, split: x.split as HeatmapSplit }];
       });
     }
@@ -168,7 +172,9 @@ export class HeatmapService {
       if (missing.length) throw new NotFoundError(`Images ${missing.slice(0, 5).join(', ')} are not in run ${run.runId}'s dataset.`);
     }
     if (!entries.length) throw new ValidationError('No images match: choose another split or label.');
-    const classSpec = req.classes ?? 'predicted';
+    // An anomaly model has one map per image (distance to the good parts), kept on its defect class.
+    const anomalyClass = run.task === 'anomaly' ? run.classes.find((c) => !c.isOk)?.key : undefined;
+    const classSpec = anomalyClass ? [anomalyClass] : (req.classes ?? 'predicted');
     if (Array.isArray(classSpec)) classSpec.forEach((k) => this.classIndexOf(run, k));
     const title = `Heatmaps: ${methods.join(' + ')} (${entries.length} image${entries.length === 1 ? '' : 's'})`;
     return this.s.tasks.start('heatmaps', title, (ctx) => this.execute(ctx, p, run, entries, methods, classSpec, params), {
@@ -204,7 +210,7 @@ export class HeatmapService {
     }
     const predicted = listPredictions(p.db, run.runId);
     const cache = this.cache(p);
-    if (methods.some((m) => m !== 'cam')) {
+    if (methods.some((m) => m !== 'cam' && m !== 'anomaly')) {
       const { backends } = await trainingService(this.s).engine.ensureStarted();
       ctx.update({
         message:
@@ -293,7 +299,7 @@ export class HeatmapService {
   private storeScore(p: Project, run: RunInfo, k: HeatmapKey, classKey: string, grid: Grid, row: ImageRow): HeatmapScore | null {
     const cls = run.classes[k.classIndex]!;
     if (cls.isOk) return null;
-    const key = run.task === 'binary' ? undefined : classKey;
+    const key = run.task === 'binary' || run.task === 'anomaly' ? undefined : classKey;
     const mask = regionMask(p.db, k.imageId, row.width, row.height, key);
     const up = resizeBilinear(normaliseFor(k.method, grid), row.width, row.height);
     const s = scoreMap(up, mask, POINTING_TOLERANCE_PX);
@@ -343,11 +349,13 @@ export class HeatmapService {
     const items: GalleryItem[] = page.map(({ e, pr, predictedKey, correct }) => {
       const row = rows.get(e.imageId);
       const cls =
-        q.classKey === undefined || q.classKey === 'label'
-          ? e.classIndex
-          : q.classKey === 'predicted'
-            ? (pr?.predicted ?? -1)
-            : this.classIndexOf(run, q.classKey);
+        run.task === 'anomaly'
+          ? run.classes.findIndex((c) => !c.isOk)
+          : q.classKey === undefined || q.classKey === 'label'
+            ? e.classIndex
+            : q.classKey === 'predicted'
+              ? (pr?.predicted ?? -1)
+              : this.classIndexOf(run, q.classKey);
       const maps: HeatmapRef[] = [];
       if (cls >= 0) {
         for (const method of methods) {
@@ -395,7 +403,7 @@ export class HeatmapService {
       const method = r.method as HeatmapMethod;
       if (opts.split && opts.split !== 'all' && splitOf.get(r.imageId) !== opts.split) continue;
       if (methods && !methods.includes(method)) continue;
-      const label = run.task === 'binary' ? (labelOf.get(r.imageId) ?? r.classKey) : r.classKey;
+      const label = run.task !== 'multiclass' ? (labelOf.get(r.imageId) ?? r.classKey) : r.classKey;
       for (const key of [`${method}|${r.paramsKey}|${label}`, `${method}|${r.paramsKey}|*`]) {
         const g = groups.get(key) ?? { method, paramsKey: r.paramsKey, classKey: key.endsWith('|*') ? '*' : label, list: [] };
         g.list.push({ pointing: r.pointing, energy: r.energy, area: r.area });
@@ -460,7 +468,7 @@ export class HeatmapService {
     const { k, run, map } = await this.mapOf(p, id);
     const base = await rgbOf(await openStoredImage(p, k.imageId), opts.maxSide);
     const img = overlayRgb(base, normaliseFor(k.method, map), opts.colormap, opts.opacity);
-    return { img, title: `${k.method} · ${run.classes[k.classIndex]!.key}`, k };
+    return { img, title: `${METHOD_NAMES[k.method]} · ${run.classes[k.classIndex]!.key}`, k };
   }
 
   private async mediaFile(id: string, params: Record<string, string>): Promise<MediaFile> {
@@ -483,10 +491,10 @@ export class HeatmapService {
     const p = this.s.projects.require();
     if (!fileIn?.trim()) throw new ValidationError('Choose a file to export the heatmap to.');
     const file = resolve(fileIn.endsWith('.png') ? fileIn : `${fileIn}.png`);
+    checkTarget(file, opts.overwrite);
     const colormap = opts.colormap ?? 'turbo';
     const { img, title } = await this.picture(p, mediaId, { colormap, opacity: opts.opacity ?? 0.5 });
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, await withLegend(img, colormap, title));
+    writeFileAtomic(file, await withLegend(img, colormap, title), { overwrite: opts.overwrite });
     return { path: file };
   }
 
@@ -494,38 +502,40 @@ export class HeatmapService {
     const p = this.s.projects.require();
     if (!fileIn?.trim()) throw new ValidationError('Choose a file to export the contact sheet to.');
     const file = resolve(fileIn.endsWith('.png') ? fileIn : `${fileIn}.png`);
+    checkTarget(file, opts.overwrite);
     const page = this.gallery({ ...q, limit: Math.min(q.limit ?? 24, 100) });
     const colormap = opts.colormap ?? 'turbo';
     const methods = q.methods ?? ['cam', 'smoothgrad'];
+    const runOf = (id: number) => ({ id, name: runs.getRunDetail(p.db, id).name });
+    // Compare mode: the first method of each run side by side, the compare run's maps found by image id.
+    const cmp = opts.compare && Number(opts.compare.runId) !== page.runId ? opts.compare : null;
+    const plan = planContactSheet(
+      runOf(page.runId),
+      page.items,
+      methods,
+      q,
+      cmp
+        ? {
+            run: runOf(Number(cmp.runId)),
+            method: methods[0] ?? 'cam',
+            items: new Map(
+              this.gallery({ ...cmp, runId: Number(cmp.runId), methods: [methods[0] ?? 'cam'], offset: 0, limit: 500 }).items.map((i) => [
+                i.imageId,
+                i,
+              ]),
+            ),
+          }
+        : null,
+    );
     const rows = [];
-    for (const it of page.items) {
-      const base = await rgbOf(await openStoredImage(p, it.imageId), 256);
-      const tiles: RgbImage[] = [base];
-      for (const m of methods) {
-        const ref = it.maps.find((x) => x.method === m);
-        if (!ref) continue;
-        tiles.push((await this.picture(p, ref.mediaId, { colormap, opacity: opts.opacity ?? 0.5, maxSide: 256 })).img);
-      }
-      const pred = it.predictedLabel ? ` → ${it.predictedLabel} ${Math.round((it.confidence ?? 0) * 100)}%` : '';
-      const sc = it.maps
-        .filter((m) => m.score)
-        .map((m) => `${m.method}: ${m.score!.pointing ? 'hit' : 'miss'} ${Math.round(m.score!.energy * 100)}%`)
-        .join(', ');
-      rows.push({
-        caption: `${it.fileName} (${it.trueLabel}${pred}) ${sc}`,
-        tiles,
-        boxes: it.regions,
-        frame: { width: it.width, height: it.height },
-      });
+    for (const r of plan.rows) {
+      const tiles: (RgbImage | null)[] = [await rgbOf(await openStoredImage(p, r.item.imageId), 256)];
+      for (const c of r.cells)
+        tiles.push(c.ref ? (await this.picture(p, c.ref.mediaId, { colormap, opacity: opts.opacity ?? 0.5, maxSide: 256 })).img : null);
+      rows.push({ caption: r.caption, tiles, boxes: r.item.regions, frame: { width: r.item.width, height: r.item.height } });
     }
-    const png = await contactSheet(rows, {
-      tile: 160,
-      colormap,
-      title: `Run ${page.runId} · ${q.trueLabel ?? 'all'} · ${q.split ?? 'all'}`,
-      columns: ['image', ...methods],
-    });
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, png);
+    const png = await contactSheet(rows, { tile: 160, colormap, title: plan.title, columns: plan.columns });
+    writeFileAtomic(file, png, { overwrite: opts.overwrite });
     return { path: file, images: rows.length };
   }
 }

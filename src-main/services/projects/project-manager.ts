@@ -77,12 +77,54 @@ export class ProjectManager {
     return this.settings.get().recentProjects.map((r) => ({ ...r, exists: existsSync(join(r.dir, CATALOG_FILE)) }));
   }
 
+  /**
+   * Makes `project` (already opened and checked) the current one. If its open listeners fail, it is closed again and
+   * the project that was open before is reopened, so a failed open never leaves a half-open project (locked, current)
+   * in place of a working one.
+   */
   private async switchTo(project: Project): Promise<void> {
-    await this.close();
+    const previous = this.current?.isOpen ? this.current.dir : null;
+    try {
+      await this.close();
+    } catch (err) {
+      project.close();
+      throw err;
+    }
     this.current = project;
-    const info = project.info();
-    this.settings.rememberProject(project.dir, info.name);
-    for (const l of this.openListeners) await l(project);
+    try {
+      const info = project.info();
+      for (const l of this.openListeners) await l(project);
+      this.settings.rememberProject(project.dir, info.name);
+    } catch (err) {
+      try {
+        await this.close();
+      } catch {
+        project.close();
+        this.current = null;
+      }
+      if (previous) await this.reopen(previous);
+      throw err;
+    }
     this.events.emit('project', project.info());
+  }
+
+  /** Best effort: the previous project again after a failed switch (it was fine a moment ago). */
+  private async reopen(dir: string): Promise<void> {
+    let p: Project;
+    try {
+      p = Project.open(dir);
+    } catch {
+      this.events.emit('project', null);
+      return;
+    }
+    this.current = p;
+    try {
+      for (const l of this.openListeners) await l(p);
+      this.events.emit('project', p.info());
+    } catch {
+      p.close();
+      this.current = null;
+      this.events.emit('project', null);
+    }
   }
 }

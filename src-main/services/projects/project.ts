@@ -2,8 +2,9 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, un
 import { basename, join, resolve } from 'node:path';
 import { NotAProjectError, ProjectExistsError, ProjectNotFoundError, ReadOnlyFolderError, ValidationError } from '../../shared/errors.ts';
 import type { ProjectInfo } from '../../shared/types.ts';
-import { openDatabase, schemaVersion, type Db } from '../db/open.ts';
+import { closeDatabase, openDatabase, schemaVersion, type Db } from '../db/open.ts';
 import { acquireLock } from './lock.ts';
+import { recoverInterrupted, type Recovered } from './recover.ts';
 
 export const CATALOG_FILE = 'kensa.sqlite';
 const SUBFOLDERS = ['images', 'models', 'runs', 'cache'] as const;
@@ -21,12 +22,15 @@ export interface ProjectPaths {
 export class Project {
   readonly paths: ProjectPaths;
   readonly db: Db;
+  /** What was found still in progress at open (and marked interrupted / failed). */
+  readonly recovered: Recovered;
   private releaseLock: (() => void) | null;
 
-  private constructor(dir: string, db: Db, release: () => void) {
+  private constructor(dir: string, db: Db, release: () => void, recovered: Recovered) {
     this.db = db;
     this.paths = projectPaths(dir);
     this.releaseLock = release;
+    this.recovered = recovered;
   }
 
   get dir(): string {
@@ -59,7 +63,7 @@ export class Project {
 
   close(): void {
     if (!this.releaseLock) return;
-    this.db.close();
+    closeDatabase(this.db);
     this.releaseLock();
     this.releaseLock = null;
   }
@@ -86,7 +90,7 @@ export class Project {
     }
     assertWritable(dir);
     for (const sub of SUBFOLDERS) mkdirSync(join(dir, sub), { recursive: true });
-    const project = Project.openExisting(dir);
+    const project = Project.openExisting(dir, true);
     project.db.transaction(() => {
       project.setMeta('name', name?.trim() || basename(dir));
       project.setMeta('created_at', new Date().toISOString());
@@ -104,16 +108,22 @@ export class Project {
       throw new NotAProjectError(`${dir} is not a Kensa project (no ${CATALOG_FILE} in it). Create a new project instead.`, { dir });
     }
     assertWritable(dir);
-    return Project.openExisting(dir);
+    return Project.openExisting(dir, false);
   }
 
-  private static openExisting(dir: string): Project {
+  /** Lock, catalog (checked, migrated), housekeeping; on any failure the lock is released and nothing is left open. */
+  private static openExisting(dir: string, create: boolean): Project {
     const release = acquireLock(dir);
+    let db: Db | null = null;
     try {
-      const db = openDatabase(join(dir, CATALOG_FILE));
+      db = openDatabase(join(dir, CATALOG_FILE), { create });
+      const recovered = recoverInterrupted(db);
+      if (recovered.runs)
+        process.stderr.write(`Kensa: ${recovered.runs} training run(s) interrupted by a previous stop were marked failed.\n`);
       for (const sub of SUBFOLDERS) mkdirSync(join(dir, sub), { recursive: true });
-      return new Project(dir, db, release);
+      return new Project(dir, db, release, recovered);
     } catch (err) {
+      db?.close();
       release();
       throw err;
     }

@@ -1,3 +1,4 @@
+import type { DirectoryListing, ListDirectoryOptions } from '../files-types.ts';
 import type { AppInfo, BackendReport, ProjectInfo, RecentProjectEntry, Settings, TaskSnapshot } from '../types.ts';
 
 /** App-wide operations: info, settings, backends, tasks and project folders. */
@@ -23,9 +24,14 @@ export interface AppApi {
   /** Opens the demo project (created on first use) in the app's data folder. */
   openDemoProject(): Promise<ProjectInfo>;
   /** Native folder picker where the host has one; null when cancelled or unsupported (browser mode). */
-  pickFolder(purpose: 'project' | 'import' | 'weights' | 'export'): Promise<string | null>;
+  pickFolder(purpose: 'project' | 'import' | 'weights' | 'export' | 'annotations'): Promise<string | null>;
   /** Native file picker; null when cancelled or unsupported. */
-  pickFiles(purpose: 'import' | 'csv' | 'model'): Promise<string[] | null>;
+  pickFiles(purpose: 'import' | 'csv' | 'model' | 'annotations'): Promise<string[] | null>;
+  /**
+   * The app's own folder/file browser (browser mode): the entries of `path` (null = the home folder), its parent and
+   * the roots. PathNotFoundError when it does not exist or is not a folder; an unreadable folder is listed as `denied`.
+   */
+  listDirectory(path: string | null, options: ListDirectoryOptions): Promise<DirectoryListing>;
   /** Test hook: throws the named error from inside a service, so the UI's error path can be checked. */
   debugThrow(name: string, message: string): Promise<never>;
 }
@@ -48,6 +54,7 @@ export const appOperations = [
   'openDemoProject',
   'pickFolder',
   'pickFiles',
+  'listDirectory',
   'debugThrow',
 ] as const satisfies readonly (keyof AppApi)[];
 

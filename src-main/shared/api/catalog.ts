@@ -13,6 +13,8 @@ import type {
   ImportPreview,
   ImportReport,
   ImportRequest,
+  ImportRegions,
+  RegionPreview,
   LabelExportRequest,
   LabelExportResult,
   Region,
@@ -78,6 +80,8 @@ export interface CatalogApi {
   previewImportFolders(root: string): Promise<ImportPreview>;
   /** Starts an import task (kind 'import'); its `result` is an ImportReport. Watch `task` events for progress. */
   startImport(request: ImportRequest): Promise<TaskSnapshot>;
+  /** What one regions source (VOC, masks, labelme, COCO) holds for the images among `paths`, before importing. */
+  previewImportRegions(paths: string[], regions: ImportRegions): Promise<RegionPreview>;
   listImportBatches(): Promise<ImportBatch[]>;
   getImportReport(batchId: number): Promise<ImportReport | null>;
 
@@ -114,6 +118,7 @@ export const catalogOperations = [
   'getUndoState',
   'previewImportFolders',
   'startImport',
+  'previewImportRegions',
   'listImportBatches',
   'getImportReport',
   'getSplitSettings',

@@ -39,4 +39,4 @@ export interface KensaClient extends KensaApi {
 }
 
 /** Files the renderer can display; resolved by services/media.ts on both transports. */
-export type MediaKind = 'thumb' | 'image' | 'heatmap' | 'file';
+export type MediaKind = 'thumb' | 'image' | 'heatmap' | 'file' | 'inspect-heatmap';

@@ -16,6 +16,23 @@ export interface InspectRequest {
   runId?: number;
   /** Decision threshold on P(defect) (default: the model's own; binary models, or multiclass with an OK class). */
   threshold?: number;
+  /**
+   * Anomaly models only: the classifier that names the defect type of NG images (a run with at least two defect
+   * classes). Default: the active model when it is such a classifier, else the newest one; null: none.
+   */
+  typeRunId?: number | null;
+}
+
+/**
+ * The defect type the classifier gives an NG image of an anomaly model: its most likely defect class, and whether it
+ * is sure enough (that class's probability at least `Inspection.typeRun.minProbability`); unsure = "unknown type".
+ */
+export interface InspectDefectType {
+  /** The classifier's most likely defect class (also when unsure). */
+  key: string;
+  probability: number;
+  /** False: "unknown type" (the classifier is unsure, or thinks the image is OK: a defect it never saw). */
+  known: boolean;
 }
 
 export type InspectVerdict = 'ok' | 'ng';
@@ -41,12 +58,19 @@ export interface InspectItem {
   /** P(defect) = 1 - P(OK) when the model has an OK class; else null. */
   defectScore: number | null;
   verdict: InspectVerdict;
+  /** Anomaly model with a type classifier: the classifier's probabilities (its classes: `Inspection.typeRun`). */
+  typeProbabilities?: number[];
+  /** Anomaly model with a type classifier, NG images only: the defect type; null otherwise. */
+  defectType?: InspectDefectType | null;
 }
 
 export interface InspectSkip {
   path: string;
-  /** Why, as a code the UI words: an import skip reason, or 'failed' (the engine could not read or predict it). */
-  code: ImportSkip['reason'] | 'failed';
+  /**
+   * Why, as a code the UI words: an import skip reason, 'missing' (no such file or folder) or 'failed' (the engine
+   * could not predict it for another reason).
+   */
+  code: ImportSkip['reason'] | 'missing' | 'failed';
   /** English sentence or technical detail (CLI, logs; shown under the UI's own wording). */
   reason: string;
 }
@@ -62,12 +86,18 @@ export interface Inspection {
   /** The model's own threshold (for "reset"). */
   modelThreshold: number | null;
   items: InspectItem[];
+  /**
+   * Files not inspected. Unreadable ones (every code but 'not-an-image': missing, damaged, unsupported…) are rows of
+   * the results and of the CSV after the images; files that are not images at all are only listed.
+   */
   skipped: InspectSkip[];
   createdAt: string;
   elapsedMs: number;
   imagesPerSecond: number;
   /** True when the task was cancelled: items hold what was done. */
   partial: boolean;
+  /** Anomaly model only: the classifier naming NG images' defect type (null: none), and its "sure" level. */
+  typeRun?: { id: number; name: string; classes: ClassInfo[]; minProbability: number } | null;
 }
 
 export interface InspectionSummary {
@@ -100,8 +130,11 @@ export interface InspectApi {
   setInspectionThreshold(id: string, threshold: number | null): Promise<Inspection>;
   /** The results as CSV text (UTF-8, header row; for a browser download). */
   inspectionCsv(id: string): Promise<string>;
-  /** Writes the CSV (UTF-8 with BOM so Excel reads Japanese names) to `file`. */
-  exportInspectionCsv(id: string, file: string): Promise<{ file: string; rows: number }>;
+  /**
+   * Writes the CSV (UTF-8 with BOM so Excel reads Japanese names) to `file`; FileExistsError when it exists, unless
+   * `overwrite`. `rows`: data rows written (inspected images and unreadable files).
+   */
+  exportInspectionCsv(id: string, file: string, opts?: { overwrite?: boolean }): Promise<{ file: string; rows: number }>;
   /**
    * Adds photos of an inspection to the catalog with a label (null = unlabelled) through the catalog's import
    * (duplicates are labelled where they already are); catalog images among `indices` are relabelled (undoable).

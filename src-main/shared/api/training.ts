@@ -1,5 +1,6 @@
 /** Training operations: runs (start, list, inspect, delete), the active model, prediction, export/import, estimates. */
 import type {
+  BackboneWeightsReport,
   EpochMetrics,
   ExportResult,
   PredictResult,
@@ -10,6 +11,7 @@ import type {
   TrainingPhase,
   BatchLossRecord,
 } from '../training-types.ts';
+import type { OperatingAim } from '../operating-point.ts';
 import type { TaskSnapshot } from '../types.ts';
 
 export interface TrainingApi {
@@ -34,12 +36,28 @@ export interface TrainingApi {
   predict(target: { imageIds?: number[]; paths?: string[] }, runId?: number): Promise<PredictResult>;
   /** Re-evaluates a run's model on a split of its dataset snapshot (stored with the run). */
   evaluateRun(runId: number, split: 'val' | 'test'): Promise<RunDetail>;
-  /** Writes model.json + weights.bin + kensa-model.json into `dir` (created if needed). */
-  exportModel(runId: number, dir: string): Promise<ExportResult>;
+  /**
+   * Stores the run's decision threshold on P(defect) in the run and its model ("Use this threshold"): chosen on its
+   * validation scores for `aim`, or `threshold` as set by hand with aim `{ kind: 'manual' }`. Inspect, predict and
+   * the CLI use it from then on; the stored evaluations are put at it.
+   */
+  setOperatingPoint(runId: number, aim: OperatingAim, threshold?: number): Promise<RunDetail>;
+  /**
+   * Writes model.json + weights.bin + kensa-model.json into `dir` (created if needed). FileExistsError when `dir`
+   * already holds one of them, unless `overwrite`.
+   */
+  exportModel(runId: number, dir: string, opts?: { overwrite?: boolean }): Promise<ExportResult>;
   /** Imports a folder written by exportModel as a run with status 'imported'. */
   importModel(dir: string): Promise<RunSummary>;
+  /**
+   * Saves a run's self-contained HTML report (built by the UI from what it shows) to `file` (.html added when missing),
+   * like every export: FileExistsError when the file is there, unless `overwrite`; written atomically.
+   */
+  saveRunReport(runId: number, html: string, file: string, opts?: { overwrite?: boolean }): Promise<{ path: string }>;
   /** Memory and time estimate for a configuration on the detected backend (measured in the engine). */
   estimateTraining(config: TrainConfigInput): Promise<TrainingEstimate>;
+  /** Which backbones have ImageNet weights in the weights folders (Settings and the built-in ones), and where. */
+  listBackboneWeights(): Promise<BackboneWeightsReport>;
   /** Test hook: kills the engine process at once (a running job fails with EngineCrashedError). */
   debugCrashEngine(): Promise<void>;
 }
@@ -55,9 +73,12 @@ export const trainingOperations = [
   'getActiveModel',
   'predict',
   'evaluateRun',
+  'setOperatingPoint',
   'exportModel',
   'importModel',
+  'saveRunReport',
   'estimateTraining',
+  'listBackboneWeights',
   'debugCrashEngine',
 ] as const satisfies readonly (keyof TrainingApi)[];
 

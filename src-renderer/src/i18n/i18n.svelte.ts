@@ -1,5 +1,6 @@
 import type { Language, LanguageSetting } from '../../../src-main/shared/types.ts';
 import { en, ja, type MessageKey } from './catalogs.ts';
+import { formatMessage } from './format.ts';
 
 const catalogs: Record<Language, Record<MessageKey, string>> = { en, ja };
 
@@ -13,9 +14,7 @@ class I18n {
   lang = $state<Language>(languageFor('auto', navigator.language));
 
   t = (key: MessageKey, params?: Record<string, string | number>): string => {
-    let s = catalogs[this.lang][key] ?? en[key] ?? key;
-    if (params) for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v));
-    return s;
+    return formatMessage(catalogs[this.lang][key] ?? en[key] ?? key, params);
   };
 
   set(lang: Language): void {

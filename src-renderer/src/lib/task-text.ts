@@ -7,7 +7,7 @@ export function taskTitle(s: Pick<TaskSnapshot, 'title' | 'what'>): string {
   if (!w) return s.title;
   switch (w.kind) {
     case 'import':
-      return t('task.import', { files: i18n.number(w.files) });
+      return w.files === null ? t('task.importFolders') : t('task.import', { files: i18n.number(w.files) });
     case 'inspect':
       return t('task.inspect', { images: i18n.number(w.images), run: w.run });
     case 'heatmaps':
@@ -33,6 +33,8 @@ export function taskStep(s: Pick<TaskSnapshot, 'message' | 'step'>): string | nu
       return p.training === p.inference
         ? t('task.step.gradient-backend', { training: p.training })
         : t('task.step.gradient-backend-slower', { training: p.training, inference: p.inference });
+    case 'import-scan':
+      return t('task.step.import-scan', { files: i18n.number(p.files) });
     case 'import-done':
       return t('task.step.import-done', {
         imported: i18n.number(p.imported),

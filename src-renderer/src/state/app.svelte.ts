@@ -50,6 +50,8 @@ class AppState {
         api.listTasks(),
       ]);
       this.info = info;
+      // The settings file was set aside at start: said once, as the named error with its ja/en title and hint.
+      if (info.settingsWarning) this.showError(Object.assign(new Error(info.settingsWarning.message), { name: 'SettingsFileError' }));
       this.applySettings(settings);
       this.project = project;
       this.tasks = Object.fromEntries(tasks.map((t) => [t.id, t]));

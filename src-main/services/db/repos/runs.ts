@@ -1,6 +1,7 @@
 /** Training runs in the catalog: plain functions over Db with row mappers (schema: migrations/003-runs.ts). */
 import { NotFoundError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
+import type { OperatingPointChoice } from '../../../shared/operating-point.ts';
 import type {
   BatchLossRecord,
   ClassInfo,
@@ -14,6 +15,7 @@ import type {
   RunSummary,
   TrainConfig,
   TrainingPhase,
+  TrainingTaskKind,
 } from '../../../shared/training-types.ts';
 import type { BackendName } from '../../../shared/types.ts';
 import type { Db } from '../open.ts';
@@ -22,7 +24,7 @@ interface RunRow {
   id: number;
   name: string;
   status: RunStatus;
-  task: 'binary' | 'multiclass';
+  task: TrainingTaskKind;
   backbone: string;
   input_size: number;
   weights_source: string;
@@ -42,6 +44,8 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Migration 005. */
+  operating_point: string | null;
 }
 
 const ACTIVE_KEY = 'active_model_run_id';
@@ -118,6 +122,7 @@ export interface RunFinish {
   status: RunStatus;
   modelDir?: string | null;
   threshold?: number | null;
+  operatingPoint?: OperatingPointChoice | null;
   valAccuracy?: number | null;
   valLoss?: number | null;
   testAccuracy?: number | null;
@@ -128,13 +133,15 @@ export interface RunFinish {
 
 export function finishRun(db: Db, id: number, f: RunFinish): void {
   db.prepare(
-    `UPDATE runs SET status = ?, model_dir = COALESCE(?, model_dir), threshold = COALESCE(?, threshold), val_accuracy = COALESCE(?, val_accuracy),
+    `UPDATE runs SET status = ?, model_dir = COALESCE(?, model_dir), threshold = COALESCE(?, threshold),
+       operating_point = COALESCE(?, operating_point), val_accuracy = COALESCE(?, val_accuracy),
        val_loss = COALESCE(?, val_loss), test_accuracy = COALESCE(?, test_accuracy), phases = COALESCE(?, phases), durations = COALESCE(?, durations),
        error = ?, finished_at = ? WHERE id = ?`,
   ).run(
     f.status,
     f.modelDir ?? null,
     f.threshold ?? null,
+    f.operatingPoint ? JSON.stringify(f.operatingPoint) : null,
     nullIfNaN(f.valAccuracy),
     nullIfNaN(f.valLoss),
     nullIfNaN(f.testAccuracy),
@@ -146,6 +153,21 @@ export function finishRun(db: Db, id: number, f: RunFinish): void {
   );
 }
 
+/** The localisation fields of an epoch (EpochMetrics valPointing…) as JSON, or null when it has none. */
+function localisationJson(e: EpochRecord): string | null {
+  if (typeof e.valPointing !== 'number') return null;
+  const { valPointing, valEnergy, valRegionArea, valPointingChance, valLocalisedCount, valLocalisationMs, valPointingByClass } = e;
+  return JSON.stringify({
+    valPointing,
+    valEnergy,
+    valRegionArea,
+    valPointingChance,
+    valLocalisedCount,
+    valLocalisationMs,
+    valPointingByClass,
+  });
+}
+
 function nullIfNaN(v: number | null | undefined): number | null {
   return v === undefined || v === null || !Number.isFinite(v) ? null : v;
 }
@@ -153,8 +175,8 @@ function nullIfNaN(v: number | null | undefined): number | null {
 export function insertEpoch(db: Db, runId: number, e: EpochRecord, batchLosses: number[]): void {
   db.transaction(() => {
     db.prepare(
-      `INSERT OR REPLACE INTO run_epochs (run_id, phase, epoch, global_epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, duration_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO run_epochs (run_id, phase, epoch, global_epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, duration_ms, localisation)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       e.phase,
@@ -166,6 +188,7 @@ export function insertEpoch(db: Db, runId: number, e: EpochRecord, batchLosses: 
       nullIfNaN(e.valAccuracy),
       e.learningRate,
       Math.round(e.durationMs),
+      localisationJson(e),
     );
     const f = Float32Array.from(batchLosses);
     db.prepare('INSERT OR REPLACE INTO run_batches (run_id, phase, epoch, losses) VALUES (?, ?, ?, ?)').run(
@@ -239,6 +262,8 @@ function toSummary(r: RunRow, counts: { train: number; val: number; test: number
     finishedAt: r.finished_at,
     durationMs: started !== null && finished !== null ? finished - started : null,
     error: r.error ? (JSON.parse(r.error) as SerializedError) : null,
+    threshold: r.threshold,
+    operatingPoint: r.operating_point ? (JSON.parse(r.operating_point) as OperatingPointChoice) : null,
   };
 }
 
@@ -271,8 +296,10 @@ export function getRunDetail(db: Db, id: number): RunDetail {
       val_accuracy: number | null;
       learning_rate: number;
       duration_ms: number;
+      localisation: string | null;
     }[]
   ).map((e): EpochRecord => ({
+    ...(e.localisation ? (JSON.parse(e.localisation) as Partial<EpochRecord>) : {}),
     phase: e.phase,
     epoch: e.epoch,
     globalEpoch: e.global_epoch,
@@ -304,6 +331,12 @@ export function getRunDetail(db: Db, id: number): RunDetail {
 
 export function getRunThreshold(db: Db, id: number): number | null {
   return rowOf(db, id).threshold;
+}
+
+/** Stores a run's decision threshold and how it was chosen ("Use this threshold", or the choice after training). */
+export function setRunOperatingPoint(db: Db, id: number, choice: OperatingPointChoice): void {
+  rowOf(db, id);
+  db.prepare('UPDATE runs SET threshold = ?, operating_point = ? WHERE id = ?').run(choice.threshold, JSON.stringify(choice), id);
 }
 
 export function getRunBatchLosses(db: Db, id: number): BatchLossRecord[] {
@@ -360,13 +393,20 @@ export function failInterruptedRuns(db: Db): number {
 /** Adds a run for an imported model (no dataset snapshot, status 'imported'). */
 export function insertImportedRun(
   db: Db,
-  r: { name: string; config: TrainConfig; classInfo: ClassInfo[]; weightsSource: string; threshold: number | null },
+  r: {
+    name: string;
+    config: TrainConfig;
+    classInfo: ClassInfo[];
+    weightsSource: string;
+    threshold: number | null;
+    operatingPoint?: OperatingPointChoice | null;
+  },
 ): number {
   const now = new Date().toISOString();
   const res = db
     .prepare(
-      `INSERT INTO runs (name, status, task, backbone, input_size, weights_source, config, classes, threshold, created_at, started_at, finished_at)
-       VALUES (?, 'imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (name, status, task, backbone, input_size, weights_source, config, classes, threshold, operating_point, created_at, started_at, finished_at)
+       VALUES (?, 'imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       r.name,
@@ -377,6 +417,7 @@ export function insertImportedRun(
       JSON.stringify(r.config),
       JSON.stringify(r.classInfo),
       r.threshold,
+      r.operatingPoint ? JSON.stringify(r.operatingPoint) : null,
       now,
       now,
       now,

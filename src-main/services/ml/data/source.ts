@@ -2,8 +2,10 @@
  * Where training images come from. The training core only sees a SampleSource; adapters map the
  * catalog (engine side: read-only) or plain files (tests, bench, CLI predict) onto it.
  */
-import sharp, { type Sharp } from 'sharp';
-import { CorruptImageError } from '../../../shared/errors.ts';
+import { readFile } from 'node:fs/promises';
+import type { Sharp } from 'sharp';
+import { CorruptImageError, UnsupportedImageError } from '../../../shared/errors.ts';
+import { openImageBytes, sniffFormat, unsupportedFormatName } from '../../catalog/imaging.ts';
 
 export interface SampleSource {
   readonly count: number;
@@ -49,10 +51,20 @@ export async function sharpToRgb(img: Sharp, size: number, opts: { autoOrient?: 
   return out;
 }
 
+/**
+ * An image file as model input, decoded by the same rule as the import (format from the bytes, BMP through the same
+ * reader, libvips failing on errors such as a PNG CRC mismatch): what the import accepts predicts, what it refuses
+ * is refused here with the same reason.
+ */
 export async function loadFileRgb(path: string, size: number): Promise<Uint8Array> {
   try {
-    return await sharpToRgb(sharp(path, { failOn: 'error' }), size);
+    const bytes = await readFile(path);
+    const format = sniffFormat(bytes);
+    if (format === null || format === 'other-image')
+      throw new UnsupportedImageError(`${unsupportedFormatName(bytes) ?? 'This file'} is not a JPEG, PNG, BMP or TIFF image.`, { path });
+    return await sharpToRgb(openImageBytes(bytes, format), size, { autoOrient: false });
   } catch (err) {
+    if (err instanceof UnsupportedImageError) throw err;
     throw new CorruptImageError(`Cannot read the image ${path}: ${(err as Error).message}`, { path });
   }
 }

@@ -10,7 +10,8 @@ export class JsHead {
   readonly K: number;
   readonly W: Float32Array;
   readonly b: Float32Array;
-  private readonly lr: number;
+  /** Adam's learning rate; the trainer sets it every epoch (warm-up, cosine). */
+  lr: number;
   private mW: Float32Array;
   private vW: Float32Array;
   private mb: Float32Array;
@@ -54,7 +55,14 @@ export class JsHead {
    * One Adam step on a batch: loss = Σ w_i · CE_i / n (Keras' class-weighted mean). Returns
    * [loss, correct] measured on the forward pass of this step (with dropout).
    */
-  step(x: Float32Array, labels: number[], sampleWeights: number[], mask: Float32Array | undefined): [number, number] {
+  step(
+    x: Float32Array,
+    labels: number[],
+    sampleWeights: number[],
+    mask: Float32Array | undefined,
+    /** Adds further terms' gradients into gW [C x K] before the step (training guided by regions, guide/guidance.ts). */
+    extraGradient?: (gW: Float32Array, W: Float32Array) => void,
+  ): [number, number] {
     const { C, K, W } = this;
     const n = labels.length;
     const p = new Float32Array(n * K);
@@ -84,6 +92,7 @@ export class JsHead {
         for (let k = 0; k < K; k++) gW[go + k]! += v * d[k]!;
       }
     }
+    extraGradient?.(gW, W);
     this.t++;
     this.adam(W, gW, this.mW, this.vW);
     this.adam(this.b, gb, this.mb, this.vb);

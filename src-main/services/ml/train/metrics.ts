@@ -1,8 +1,20 @@
 /**
  * Evaluation metrics on plain arrays (no TensorFlow): confusion matrix, per-class precision / recall / F1,
- * ROC / PR curves, AUC and a binary decision threshold.
+ * ROC / PR curves, AUC, and the decision threshold on P(defect) (chosen by ../../../shared/operating-point.ts).
  */
-import type { BinaryMetrics, CurvePoint, Evaluation, PerClassMetrics } from '../../../shared/training-types.ts';
+import {
+  chooseThreshold,
+  countsAt,
+  decisionTable,
+  defectScoreOf,
+  DEFAULT_AIM,
+  evaluationAt,
+  FALLBACK_THRESHOLD,
+  scoresOf,
+  type OperatingAim,
+  type OperatingPointChoice,
+} from '../../../shared/operating-point.ts';
+import type { BinaryMetrics, CurvePoint, Evaluation } from '../../../shared/training-types.ts';
 
 export interface ScoredSample {
   id: number;
@@ -18,29 +30,7 @@ export function argmax(p: ArrayLike<number>): number {
   return best;
 }
 
-/** confusion[actual][predicted] */
-export function confusionMatrix(labels: number[], predicted: number[], numClasses: number): number[][] {
-  const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  for (let i = 0; i < labels.length; i++) m[labels[i]!]![predicted[i]!]! += 1;
-  return m;
-}
-
-export function perClassMetrics(confusion: number[][], keys: string[]): PerClassMetrics[] {
-  const n = confusion.length;
-  return keys.map((key, c) => {
-    const tp = confusion[c]![c]!;
-    let predicted = 0;
-    let actual = 0;
-    for (let j = 0; j < n; j++) {
-      predicted += confusion[j]![c]!;
-      actual += confusion[c]![j]!;
-    }
-    const precision = predicted ? tp / predicted : 0;
-    const recall = actual ? tp / actual : 0;
-    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-    return { key, precision, recall, f1, support: actual };
-  });
-}
+export { confusionMatrix, perClassMetrics } from '../../../shared/operating-point.ts';
 
 /** Counts at each distinct threshold, by falling score: true and false positives with score ≥ threshold. */
 function* thresholdSweep(scores: number[], positive: boolean[]): Generator<{ threshold: number; tp: number; fp: number }> {
@@ -115,35 +105,28 @@ export function youdenThreshold(roc: CurvePoint[]): number {
 }
 
 /**
- * Binary metrics for P(defect) = 1 - P(ok). `okIndex` is the class index of "ok".
- * The threshold is Youden's on this split unless one is given (e.g. the validation one, applied to test).
+ * Defect-vs-OK metrics for P(defect) = 1 - P(ok). `okIndex` is the class index of "ok".
+ * The threshold is chosen on this split for `aim` (default balanced) unless one is given (e.g. the validation
+ * one, applied to test).
  */
-export function binaryMetrics(samples: ScoredSample[], okIndex: number, threshold?: number): BinaryMetrics {
-  const scores = samples.map((s) => 1 - s.probs[okIndex]!);
+export function binaryMetrics(
+  samples: ScoredSample[],
+  okIndex: number,
+  threshold?: number,
+  aim: OperatingAim = DEFAULT_AIM,
+): BinaryMetrics {
+  const scores = samples.map((s) => defectScoreOf(s.probs, okIndex));
   const positive = samples.map((s) => s.label !== okIndex);
   const { points, auc } = rocCurve(scores, positive);
-  const t = threshold ?? youdenThreshold(points);
-  let tp = 0;
-  let fp = 0;
-  let P = 0;
-  let N = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const flagged = scores[i]! >= t;
-    if (positive[i]) {
-      P++;
-      if (flagged) tp++;
-    } else {
-      N++;
-      if (flagged) fp++;
-    }
-  }
+  const t = threshold ?? chooseThreshold(scores, positive, aim.kind === 'manual' ? DEFAULT_AIM : aim).threshold;
+  const c = countsAt(scores, positive, t);
   return {
     auc,
     roc: thinCurve(points),
     pr: thinCurve(prCurve(scores, positive)),
     threshold: t,
-    defectRecall: P ? tp / P : NaN,
-    falseAlarmRate: N ? fp / N : NaN,
+    defectRecall: c.tp + c.fn ? c.tp / (c.tp + c.fn) : NaN,
+    falseAlarmRate: c.fp + c.tn ? c.fp / (c.fp + c.tn) : NaN,
   };
 }
 
@@ -155,35 +138,60 @@ export function crossEntropy(samples: ScoredSample[]): number {
   return s / samples.length;
 }
 
-/** Full evaluation of one split. `okIndex` (binary task) adds ROC/PR/threshold metrics. */
+/**
+ * Full evaluation of one split. With an OK class (`okIndex`, binary or multiclass) the defect score 1 - P(OK) is
+ * thresholded: accuracy, the confusion matrix and per-class figures are at that threshold (chosen on this split for
+ * `aim` unless `threshold` is given), so they agree with Inspect. Without one, the most probable class decides.
+ * The per-image probabilities are kept so the report can move the threshold.
+ */
 export function evaluate(
   split: Evaluation['split'],
   samples: ScoredSample[],
   classes: string[],
-  opts: { okIndex?: number | null; threshold?: number } = {},
+  opts: { okIndex?: number | null; threshold?: number; aim?: OperatingAim } = {},
 ): Evaluation {
   const n = classes.length;
-  const binary = opts.okIndex != null && n === 2 && samples.length ? binaryMetrics(samples, opts.okIndex, opts.threshold) : null;
-  // Accuracy and the confusion matrix use the most probable class (Keras' accuracy); the binary block
-  // adds the tuned threshold with its defect recall and false-alarm rate.
-  const predicted = samples.map((s) => argmax(s.probs));
-  const labels = samples.map((s) => s.label);
-  const confusion = confusionMatrix(labels, predicted, n);
-  const ids = Array.from({ length: n }, () => Array.from({ length: n }, () => [] as number[]));
-  samples.forEach((s, i) => ids[s.label]![predicted[i]!]!.push(s.id));
-  const correct = labels.reduce((acc, l, i) => acc + (l === predicted[i] ? 1 : 0), 0);
-  const perClass = perClassMetrics(confusion, classes);
-  const present = perClass.filter((c) => c.support > 0);
+  const ok = opts.okIndex != null && opts.okIndex >= 0 && opts.okIndex < n && n >= 2 ? opts.okIndex : null;
+  const binary = ok !== null && samples.length ? binaryMetrics(samples, ok, opts.threshold, opts.aim) : null;
+  const threshold = binary ? binary.threshold : null;
+  const kept = samples.map((s) => ({ id: s.id, label: s.label, probs: Array.from(s.probs) }));
+  const table = decisionTable(kept, classes, ok, threshold);
+  const argmaxTable = threshold === null ? table : decisionTable(kept, classes, null, null);
   return {
     split,
     count: samples.length,
-    accuracy: samples.length ? correct / samples.length : NaN,
+    accuracy: table.accuracy,
     loss: crossEntropy(samples),
     classes,
-    perClass,
-    macroF1: present.length ? present.reduce((a, c) => a + c.f1, 0) / present.length : NaN,
-    confusion,
-    confusionImageIds: ids,
+    perClass: table.perClass,
+    macroF1: table.macroF1,
+    confusion: table.confusion,
+    confusionImageIds: table.confusionImageIds,
     binary,
+    okIndex: ok,
+    threshold,
+    argmaxAccuracy: argmaxTable.accuracy,
+    samples: kept,
   };
+}
+
+/**
+ * Chooses the decision threshold on the validation evaluation for `aim` and puts every evaluation (validation and
+ * the locked test split) at it. Null choice when the model has no OK class or the evaluations keep no per-image scores.
+ */
+export function applyOperatingPoint(
+  evaluations: Evaluation[],
+  aim: OperatingAim,
+): { choice: OperatingPointChoice | null; evaluations: Evaluation[] } {
+  const val = evaluations.find((e) => e.split === 'val');
+  const ref = val ?? evaluations.find((e) => e.binary && e.samples);
+  if (!ref || ref.okIndex == null || !ref.samples) return { choice: null, evaluations };
+  let choice: OperatingPointChoice;
+  if (aim.kind === 'manual') throw new RangeError('A hand-set threshold is stored with setOperatingPoint.');
+  if (!val) choice = { aim, threshold: FALLBACK_THRESHOLD, basis: 'default', reason: 'no-validation', counts: null };
+  else {
+    const sc = scoresOf(val)!;
+    choice = chooseThreshold(sc.scores, sc.positive, aim);
+  }
+  return { choice, evaluations: evaluations.map((e) => (e.binary ? evaluationAt(e, choice.threshold) : e)) };
 }

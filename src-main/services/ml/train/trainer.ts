@@ -26,10 +26,17 @@ import {
 import { mergeWeightSets, modelArtifacts, pixelsToBatch, snapshotWeights, useBackend, type SavedModelArtifacts } from '../model/tf-util.ts';
 import { assignWeightsByName, type WeightSet } from '../model/weights.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
+import { cachedFeatureBatches, PrefixCache, type PrefixCacheOptions, type PrefixCacheStats } from './prefix-cache.ts';
+import { PointingBestEpoch } from '../guide/best-epoch.ts';
+import { EpochLocaliser, withMaps } from '../guide/epoch-localiser.ts';
+import { addGuidanceGradient, DEFAULT_GUIDE_WEIGHT, guidanceLossTensor, variantTarget, type GuideTarget } from '../guide/guidance.ts';
+import type { EpochLocalisation } from '../guide/localisation.ts';
+import type { RegionMask } from '../guide/regions.ts';
 import { JsHead } from './js-head.ts';
 import { PauseGate } from './pause-gate.ts';
 import { evaluate, type ScoredSample } from './metrics.ts';
 import { createRng, shuffleInPlace, type Rng } from './rng.ts';
+import { learningRateAt } from './schedule.ts';
 
 export type TrainerEvent =
   | { kind: 'phase'; phase: TrainingPhase | 'embeddings' | 'evaluation'; epochs: number }
@@ -60,10 +67,21 @@ export interface TrainerInput {
   initialWeights?: WeightSet | null;
   /** Project cache root (embeddings go under cache/embeddings); null disables the disk cache. */
   cacheDir: string | null;
+  /**
+   * Fine-tuning with fixed augmentation: the frozen prefix's output per (image, variant) is computed once and kept
+   * (prefix-cache.ts: float32 in memory, float16 on disk beyond the memory budget); false = recomputed every step.
+   * Left out = on, with the default budgets.
+   */
+  prefixCache?: PrefixCacheOptions | false;
   backends: { training: string; inference: string };
   signal: AbortSignal;
   /** Pause switch: while paused the trainer waits between batches (time paused is left out of durations). */
   pause?: PauseGate;
+  /**
+   * Region masks by sample index: those of validation samples give the localisation curve (every epoch); with
+   * config.guideRegions, those of training samples guide the training (guide/guidance.ts).
+   */
+  regionMasks?: ReadonlyMap<number, RegionMask>;
   onEvent(e: TrainerEvent): void;
 }
 
@@ -101,9 +119,15 @@ interface EpochEnd extends EpochTally {
   val: { loss: number; acc: number };
   learningRate: number;
   improved: boolean;
+  /** CAM localisation on validation (guide/epoch-localiser.ts), when validation images have regions. */
+  localisation?: EpochLocalisation | null;
 }
 
 const EMBED_BATCH = 16;
+/** Weight of the newest epoch in the smoothed validation loss that early stopping watches. */
+export const DEFAULT_STOP_SMOOTHING = 0.3;
+/** Fine-tuning patience when the configuration leaves it out (a fine-tuning epoch costs minutes on a CPU). */
+export const DEFAULT_FINETUNE_PATIENCE = 5;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((r) => setImmediate(r));
@@ -122,9 +146,27 @@ export class Trainer {
   private tailWeights: WeightSet | null = null;
   private cancelled = false;
   private readonly gate: PauseGate;
+  private readonly loc: EpochLocaliser | null;
+  /** Best-epoch choice by accuracy near the best pointing (config bestEpoch), when localisation is measured. */
+  private readonly byPointing: PointingBestEpoch | null;
+  /** Training guided by regions: the training samples' region targets (null when off). */
+  private readonly guide: EpochLocaliser | null;
+  /** Transfer phase with guidance: conv maps of the (sample, variant) items that have regions, computed once. */
+  private readonly trainMaps = new Map<string, Float32Array>();
+  private readonly guideTargets = new Map<string, GuideTarget | null>();
 
   constructor(inp: TrainerInput) {
     this.inp = inp;
+    const valSet = new Set(inp.splits.val);
+    const valMasks = new Map([...(inp.regionMasks ?? [])].filter(([i]) => valSet.has(i)));
+    this.loc = valMasks.size ? new EpochLocaliser(valMasks, inp.classes) : null;
+    this.byPointing = this.loc && inp.config.bestEpoch === 'accuracyNearBestPointing' ? new PointingBestEpoch() : null;
+    const trainSet = new Set(inp.splits.train);
+    const trainMasks = new Map([...(inp.regionMasks ?? [])].filter(([i]) => trainSet.has(i)));
+    const a = inp.config.augmentation;
+    // Guidance needs the regions where the model sees them: not with random rotations or crops.
+    const geometryKept = a.rotationDeg === 0 && a.cropMinScale >= 1;
+    this.guide = inp.config.guideRegions && geometryKept && trainMasks.size ? new EpochLocaliser(trainMasks, inp.classes) : null;
     this.gate = inp.pause ?? new PauseGate();
     this.spec = parseBackbone(inp.config.backbone);
     this.size = inp.config.inputSize;
@@ -378,6 +420,7 @@ export class Trainer {
     labels: number[],
     weights: number[],
     dropRng: Rng,
+    guide?: { mapped: tf.LayersModel; targets: (GuideTarget | null)[] },
   ): [number, number] {
     const B = labels.length;
     const C = this.spec.featureChannels;
@@ -385,32 +428,71 @@ export class Trainer {
     const mask = new Float32Array(B * C);
     for (let i = 0; i < mask.length; i++) mask[i] = rate > 0 ? (dropRng.next() >= rate ? 1 / (1 - rate) : 0) : 1;
     let correct: tf.Tensor | null = null;
+    /** With guidance the optimised cost adds the guidance term; the reported loss stays the cross-entropy. */
+    let crossEntropy: tf.Tensor | null = null;
     const cost = tf.tidy((): tf.Scalar => {
       const y = tf.oneHot(tf.tensor1d(labels, 'int32'), this.numClasses);
       const w = tf.tensor1d(labels.map((l) => weights[l]!));
       const m = tf.tensor2d(mask, [B, C]);
       return opt.minimize(
         () => {
-          const f = tail ? (tail.apply(input, { training: true }) as tf.Tensor) : input;
+          let f: tf.Tensor;
+          let maps: tf.Tensor | null = null;
+          if (guide) [maps, f] = guide.mapped.apply(input, { training: true }) as [tf.Tensor, tf.Tensor];
+          else f = tail ? (tail.apply(input, { training: true }) as tf.Tensor) : input;
           const p = this.head!.apply(tf.mul(f, m), { training: true }) as tf.Tensor;
           correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32')));
           const ce = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1));
-          return tf.div(tf.sum(tf.mul(ce, w)), B) as tf.Scalar;
+          const mean = tf.div(tf.sum(tf.mul(ce, w)), B) as tf.Scalar;
+          if (!guide || !maps) return mean;
+          crossEntropy = tf.keep(mean);
+          const kernel = this.head!.getLayer(HEAD_LAYERS.dense).getWeights()[0]!;
+          return tf.add(mean, guidanceLossTensor(maps, kernel, labels, guide.targets, this.guideWeight)) as tf.Scalar;
         },
         true,
         vars,
       )!;
     });
-    const loss = cost.dataSync()[0]!;
+    const loss = ((crossEntropy as tf.Tensor | null) ?? cost).dataSync()[0]!;
     const acc = (correct as tf.Tensor | null)?.dataSync()[0] ?? 0;
-    tf.dispose([cost, correct as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
+    tf.dispose([cost, correct as tf.Tensor | null, crossEntropy as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
     return [loss, acc];
   }
 
+  private get guideWeight(): number {
+    return this.inp.config.guideWeight ?? DEFAULT_GUIDE_WEIGHT;
+  }
+
+  /** The guidance target of a (sample, variant) item on a gw x gh map, or null (no regions). */
+  private guideTarget(it: Item, gw: number, gh: number): GuideTarget | null {
+    const key = `${it.sample}:${it.variant}`;
+    if (!this.guideTargets.has(key)) {
+      const t = this.guide?.targetOf(it.sample, gw, gh) ?? null;
+      this.guideTargets.set(key, t ? variantTarget(t, it.variant) : null);
+    }
+    return this.guideTargets.get(key)!;
+  }
+
+  /** Transfer phase with guidance: the conv maps of the training items that have regions, computed once. */
+  private async cacheTrainMaps(embedModel: tf.LayersModel, items: Item[]): Promise<void> {
+    this.trainMaps.clear();
+    const todo = items.filter((it) => this.guide!.has(it.sample));
+    const mapped = withMaps(embedModel);
+    for await (const b of this.batches(todo, EMBED_BATCH, null)) {
+      await this.beforeBatch();
+      await useBackend(this.inp.backends.inference);
+      const [maps, per] = tf.tidy(() => {
+        const [m] = mapped.apply(pixelsToBatch(b.pixels, this.size), { training: false }) as tf.Tensor[];
+        return [m!.dataSync() as Float32Array, m!.shape.slice(1).reduce((x, y) => x * y, 1)] as const;
+      });
+      b.items.forEach((it, j) => this.trainMaps.set(`${it.sample}:${it.variant}`, maps.slice(j * per, (j + 1) * per)));
+    }
+  }
+
   /** Records a validation result; keeps a checkpoint of the trainable weights when it is the best so far. */
-  private checkpoint(valLoss: number, valAcc: number, tail: tf.LayersModel | null): boolean {
+  private checkpoint(valLoss: number, valAcc: number, tail: tf.LayersModel | null, chosen = false): boolean {
     const score = Number.isFinite(valLoss) ? valLoss : Infinity;
-    if (this.best && !(score < this.best.loss) && Number.isFinite(this.best.loss)) return false;
+    if (!chosen && this.best && !(score < this.best.loss) && Number.isFinite(this.best.loss)) return false;
     const sets = [snapshotWeights(this.head!)];
     if (tail) sets.unshift(snapshotWeights(tail));
     else if (this.tailWeights) sets.unshift(this.tailWeights);
@@ -437,14 +519,14 @@ export class Trainer {
    * @returns whether early stopping ends the phase
    */
   private async endEpoch(phase: 'transfer' | 'finetune', book: EpochBook, end: EpochEnd): Promise<boolean> {
-    const stop = book.record(end.epoch, end.improved);
+    const stop = book.record(end.epoch, end.improved, end.val.loss);
     this.inp.onEvent({
       kind: 'epoch',
       phase,
       epoch: end.epoch,
       globalEpoch: this.globalEpoch,
       totalEpochs: end.totalEpochs,
-      metrics: book.metrics(end.losses, end.correct, end.seen, end.val, end.learningRate),
+      metrics: { ...book.metrics(end.losses, end.correct, end.seen, end.val, end.learningRate), ...(end.localisation ?? {}) },
       durationMs: this.now() - end.startedAt,
       batchLosses: end.losses,
       improved: end.improved,
@@ -477,6 +559,8 @@ export class Trainer {
       const progress = { done: 0, total: trainItems.length + valItems.length };
       const trainEmb = await this.embed(embedModel, trainItems, cache, progress);
       const valEmb = await this.embed(embedModel, valItems, cache, progress);
+      if (this.loc) await this.cacheValMaps(embedModel, valItems);
+      if (this.guide && !random) await this.cacheTrainMaps(embedModel, trainItems);
       durations.embeddingsMs = this.now() - te;
       const index = new Map<string, number>();
       trainItems.forEach((it, i) => index.set(`${it.sample}:${it.variant}`, i));
@@ -495,10 +579,14 @@ export class Trainer {
       const valLabels = valItems.map((it) => this.inp.source.labelOf(it.sample));
       const rate = c.dropout;
       this.inp.onEvent({ kind: 'phase', phase: 'transfer', epochs });
-      const book = new EpochBook(c.patience, valItems.length > 0);
+      const book = new EpochBook(c.patience, valItems.length > 0, c.stopSmoothing ?? DEFAULT_STOP_SMOOTHING);
+      const schedule = { schedule: c.lrSchedule ?? 'warmupCosine', base: c.learningRate, epochs } as const;
+      let locMs = 0;
+      const locStart = this.now();
       try {
         for (let e = 1; e <= epochs; e++) {
           const { startedAt, erng, items, dropRng, batches, tally } = this.startEpoch(1000 + e);
+          js.lr = learningRateAt(e, schedule);
           const step = (b: number, part: Item[], feats: Float32Array) => {
             const labels = part.map((it) => this.inp.source.labelOf(it.sample));
             let mask: Float32Array | undefined;
@@ -506,11 +594,26 @@ export class Trainer {
               mask = new Float32Array(part.length * C);
               for (let i = 0; i < mask.length; i++) mask[i] = dropRng.next() >= rate ? 1 / (1 - rate) : 0;
             }
+            const [gh, gw] = this.valMapShape();
+            const guided = this.trainMaps.size
+              ? (gW: Float32Array, W: Float32Array) =>
+                  addGuidanceGradient(
+                    gW,
+                    W,
+                    C,
+                    K,
+                    part.map((it) => this.trainMaps.get(`${it.sample}:${it.variant}`) ?? null),
+                    part.map((it) => this.guideTarget(it, gw!, gh!)),
+                    labels,
+                    this.guideWeight,
+                  )
+              : undefined;
             const [loss, acc] = js.step(
               feats,
               labels,
               labels.map((l) => cw[l]!),
               mask,
+              guided,
             );
             tally.losses.push(loss);
             tally.correct += acc;
@@ -544,10 +647,16 @@ export class Trainer {
           }
           await useBackend(this.inp.backends.training);
           const val = js.evaluate(valEmb, valLabels);
-          const wouldImprove = !this.best || !Number.isFinite(this.best.loss) || (Number.isFinite(val.loss) && val.loss < this.best.loss);
+          const lowerLoss = !this.best || !Number.isFinite(this.best.loss) || (Number.isFinite(val.loss) && val.loss < this.best.loss);
+          // Head epochs take milliseconds: localisation is measured while it costs at most a tenth of the phase so far,
+          // and always on the last one and when the best epoch is chosen by pointing.
+          const measure = this.loc && (this.byPointing || e === epochs || locMs <= 0.1 * (this.now() - locStart));
+          const localisation = measure ? this.loc!.scoreCached((i) => this.inp.source.labelOf(i), js.W, K, this.valMapShape()) : null;
+          locMs += localisation?.valLocalisationMs ?? 0;
+          const wouldImprove = this.byPointing ? this.byPointing.consider(val.acc, val.loss, localisation?.valPointing) : lowerLoss;
           if (wouldImprove) syncHead();
-          const improved = wouldImprove && this.checkpoint(val.loss, val.acc, null);
-          const end = { epoch: e, startedAt, totalEpochs, ...tally, val, learningRate: c.learningRate, improved };
+          const improved = wouldImprove && this.checkpoint(val.loss, val.acc, null, this.byPointing !== null);
+          const end = { epoch: e, startedAt, totalEpochs, ...tally, val, learningRate: js.lr, improved, localisation };
           if (await this.endEpoch('transfer', book, end)) break;
         }
       } catch (err) {
@@ -587,30 +696,50 @@ export class Trainer {
     const random = hasRandomExtras(c.augmentation);
     const valItems: Item[] = this.inp.splits.val.map((s) => ({ sample: s, variant: 0 as const }));
     this.inp.onEvent({ kind: 'phase', phase: 'finetune', epochs });
-    const book = new EpochBook(c.patience, valItems.length > 0);
+    // Fine-tuning epochs are few and costly: its early stopping watches the raw validation loss.
+    const book = new EpochBook(c.fineTunePatience ?? DEFAULT_FINETUNE_PATIENCE, valItems.length > 0, 1);
     const inFeatShape = n > 0 ? featShape : [this.spec.featureChannels];
-    const frozen = async (pixels: Uint8Array[]): Promise<tf.Tensor> => {
+    const prefixOut = async (pixels: Uint8Array[]): Promise<Float32Array> => {
       await useBackend(this.inp.backends.inference);
-      const f = tf.tidy(
-        () => (prefix.apply(pixelsToBatch(pixels, this.size), { training: false }) as tf.Tensor).dataSync() as Float32Array,
-      );
-      await useBackend(this.inp.backends.training);
-      return tf.tensor(f, [pixels.length, ...inFeatShape]);
+      return tf.tidy(() => (prefix.apply(pixelsToBatch(pixels, this.size), { training: false }) as tf.Tensor).dataSync() as Float32Array);
     };
+    // Fixed augmentation: each (image, variant)'s prefix output is the same in every epoch, so it is computed once.
+    const cache =
+      !random && this.inp.prefixCache !== false
+        ? new PrefixCache(
+            inFeatShape.reduce((a, b) => a * b, 1),
+            this.inp.cacheDir,
+            this.inp.prefixCache ?? {},
+          )
+        : null;
+    /** Prefix features of items a batch at a time, on the training backend (the caller disposes them). */
+    const frozen = (list: Item[], rng: Rng | null) => this.prefixBatches(list, rng, prefixOut, cache, inFeatShape);
     try {
       // Baseline on validation so that fine-tuning only replaces the transfer checkpoint when it improves on it.
       if (this.best && valItems.length) {
         const v0 = await this.validate(frozen, tail, valItems);
         this.best = { ...this.best, loss: v0.loss, acc: v0.acc };
+        this.byPointing?.rebase(v0.acc, v0.loss, v0.localisation?.valPointing);
       }
+      // Guidance while fine-tuning: the tail runs up to its conv map; the head sees the map's mean.
+      const guideMapped = this.guide && tail ? withMaps(tail) : null;
+      const featGrid = this.valMapShape();
       for (let e = 1; e <= epochs; e++) {
         const { startedAt, erng, items, dropRng, batches, tally } = this.startEpoch(5000 + e);
         let b = 0;
-        for await (const batch of this.batches(items, c.batchSize, random ? erng.fork(2) : null)) {
-          await this.beforeBatch();
-          const input = await frozen(batch.pixels);
+        for await (const batch of frozen(items, random ? erng.fork(2) : null)) {
+          const input = batch.input;
+          try {
+            await this.beforeBatch();
+          } catch (err) {
+            input.dispose();
+            throw err;
+          }
           const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
-          const [loss, acc] = this.trainStep(opt, vars, input, tail, labels, cw, dropRng);
+          const guide = guideMapped
+            ? { mapped: guideMapped, targets: batch.items.map((it) => this.guideTarget(it, featGrid[1]!, featGrid[0]!)) }
+            : undefined;
+          const [loss, acc] = this.trainStep(opt, vars, input, tail, labels, cw, dropRng, guide);
           input.dispose();
           tally.losses.push(loss);
           tally.correct += acc;
@@ -618,8 +747,11 @@ export class Trainer {
           this.inp.onEvent({ kind: 'batch', phase: 'finetune', epoch: e, globalEpoch: this.globalEpoch, batch: ++b, batches, loss });
         }
         const val = await this.validate(frozen, tail, valItems);
-        const improved = this.checkpoint(val.loss, val.acc, tail);
-        const end = { epoch: e, startedAt, totalEpochs, ...tally, val, learningRate: c.fineTuneLearningRate, improved };
+        const localisation = val.localisation;
+        const improved = this.byPointing
+          ? this.byPointing.consider(val.acc, val.loss, localisation?.valPointing) && this.checkpoint(val.loss, val.acc, tail, true)
+          : this.checkpoint(val.loss, val.acc, tail);
+        const end = { epoch: e, startedAt, totalEpochs, ...tally, val, learningRate: c.fineTuneLearningRate, improved, localisation };
         if (await this.endEpoch('finetune', book, end)) break;
       }
       if (!valItems.length) this.checkpoint(NaN, NaN, tail);
@@ -633,24 +765,78 @@ export class Trainer {
       tail?.dispose();
       await useBackend(this.inp.backends.inference);
       prefix.dispose();
+      if (cache) this.prefixCacheStats = { ...cache.stats };
+      cache?.dispose();
     }
     return this.phaseSummary('finetune', book, epochs, t0);
   }
 
+  /** What the fine-tune phase's prefix cache held when it ended (null: not used), for benches and logs. */
+  prefixCacheStats: PrefixCacheStats | null = null;
+
+  /**
+   * Prefix features of items, a batch at a time, as tensors on the training backend: from the prefix cache when
+   * there is one (items it lacks are decoded and computed, then kept), otherwise decoded and computed each time.
+   */
+  private async *prefixBatches(
+    items: Item[],
+    rng: Rng | null,
+    prefixOut: (pixels: Uint8Array[]) => Promise<Float32Array>,
+    cache: PrefixCache | null,
+    shape: number[],
+  ): AsyncGenerator<{ items: Item[]; input: tf.Tensor }> {
+    const bs = this.inp.config.batchSize;
+    const batches = cache
+      ? cachedFeatureBatches(
+          cache,
+          items,
+          bs,
+          (it) => `${it.sample}:${it.variant}`,
+          (its) => Promise.all(its.map((it) => this.loadItem(it, null))),
+          prefixOut,
+        )
+      : this.computedBatches(items, bs, rng, prefixOut);
+    for await (const b of batches) {
+      await useBackend(this.inp.backends.training);
+      yield { items: b.items, input: tf.tensor(b.features, [b.items.length, ...shape]) };
+    }
+  }
+
+  private async *computedBatches(
+    items: Item[],
+    bs: number,
+    rng: Rng | null,
+    prefixOut: (pixels: Uint8Array[]) => Promise<Float32Array>,
+  ): AsyncGenerator<{ items: Item[]; features: Float32Array }> {
+    for await (const b of this.batches(items, bs, rng)) yield { items: b.items, features: await prefixOut(b.pixels) };
+  }
+
   private async validate(
-    frozen: (px: Uint8Array[]) => Promise<tf.Tensor>,
+    frozen: (items: Item[], rng: null) => AsyncGenerator<{ items: Item[]; input: tf.Tensor }>,
     tail: tf.LayersModel | null,
     items: Item[],
-  ): Promise<{ loss: number; acc: number }> {
-    if (!items.length) return { loss: NaN, acc: NaN };
+  ): Promise<{ loss: number; acc: number; localisation: EpochLocalisation | null }> {
+    if (!items.length) return { loss: NaN, acc: NaN, localisation: null };
     let loss = 0;
     let correct = 0;
-    for await (const batch of this.batches(items, this.inp.config.batchSize, null)) {
-      if (this.aborted) throw new CancelledError('Cancelled by the user');
-      const input = await frozen(batch.pixels);
+    // Localisation: the tail runs up to its conv map (the head sees the map's mean, as through the GAP layer).
+    const mapped = this.loc && tail ? withMaps(tail) : null;
+    const locTally = this.loc?.tally() ?? null;
+    for await (const batch of frozen(items, null)) {
+      const input = batch.input;
+      if (this.aborted) {
+        input.dispose();
+        throw new CancelledError('Cancelled by the user');
+      }
       const labels = batch.items.map((it) => this.inp.source.labelOf(it.sample));
       const [l, a] = tf.tidy(() => {
-        const f = tail ? (tail.apply(input, { training: false }) as tf.Tensor) : input;
+        let f: tf.Tensor;
+        if (mapped && locTally) {
+          const [m, pooled] = mapped.apply(input, { training: false }) as tf.Tensor[];
+          const samples = batch.items.map((it) => it.sample);
+          this.loc!.scoreTensor(locTally, m!, samples, labels, this.head!, this.numClasses);
+          f = pooled!;
+        } else f = tail ? (tail.apply(input, { training: false }) as tf.Tensor) : input;
         const p = this.head!.apply(f, { training: false }) as tf.Tensor;
         const y = tf.oneHot(tf.tensor1d(labels, 'int32'), this.numClasses);
         const ce = tf.sum(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))).dataSync()[0]!;
@@ -661,7 +847,36 @@ export class Trainer {
       loss += l;
       correct += a;
     }
-    return { loss: loss / items.length, acc: correct / items.length };
+    let localisation: EpochLocalisation | null = null;
+    if (locTally) localisation = this.loc!.result(locTally);
+    else if (this.loc && !tail && this.loc.cachedMaps.size) {
+      // No tail (N = 0): the backbone is frozen, so the transfer phase's cached maps still hold.
+      const kernel = this.head!.getLayer(HEAD_LAYERS.dense).getWeights()[0]!.dataSync() as Float32Array;
+      localisation = this.loc.scoreCached((i) => this.inp.source.labelOf(i), kernel, this.numClasses, this.valMapShape());
+    }
+    return { loss: loss / items.length, acc: correct / items.length, localisation };
+  }
+
+  /** Shape [gh, gw, C] of the last conv map at this input size. */
+  private valMapShape(): number[] {
+    return featureShapeAfter(this.spec, this.spec.blocks, this.size);
+  }
+
+  /** Transfer phase: the last conv maps of the validation images that have regions, computed once. */
+  private async cacheValMaps(embedModel: tf.LayersModel, valItems: Item[]): Promise<void> {
+    const loc = this.loc!;
+    loc.cachedMaps.clear();
+    const todo = valItems.filter((it) => loc.has(it.sample));
+    const mapped = withMaps(embedModel);
+    for await (const b of this.batches(todo, EMBED_BATCH, null)) {
+      await this.beforeBatch();
+      await useBackend(this.inp.backends.inference);
+      const [maps, per] = tf.tidy(() => {
+        const [m] = mapped.apply(pixelsToBatch(b.pixels, this.size), { training: false }) as tf.Tensor[];
+        return [m!.dataSync() as Float32Array, m!.shape.slice(1).reduce((x, y) => x * y, 1)] as const;
+      });
+      b.items.forEach((it, j) => loc.cachedMaps.set(it.sample, maps.slice(j * per, (j + 1) * per)));
+    }
   }
 
   // ---------------------------------------------------------------- evaluation
@@ -673,14 +888,20 @@ export class Trainer {
     threshold?: number,
   ): Promise<Evaluation | null> {
     if (!indices.length) return null;
-    const scored = await predictSamples(full, this.inp.source, indices, this.size, this.inp.backends.inference, this.inp.signal);
+    const scored = await predictSamples(full, this.inp.source, indices, this.size, this.inp.backends.inference, this.inp.signal, {
+      tta: this.inp.config.tta ?? false,
+    });
     const opts: { okIndex: number | null; threshold?: number } = { okIndex: this.inp.okIndex };
     if (threshold !== undefined) opts.threshold = threshold;
     return evaluate(split, scored, this.inp.classes, opts);
   }
 }
 
-/** Runs a classifier over samples a batch at a time (with decode look-ahead); returns probabilities. */
+/**
+ * Runs a classifier over samples a batch at a time (with decode look-ahead); returns probabilities.
+ * With `tta`, each image is scored as the study's three fixed variants (original, rotated 180°, rotated 180° and
+ * mirrored) in one batch, and its probabilities are the mean of the three softmax outputs.
+ */
 export async function predictSamples(
   model: tf.LayersModel,
   source: SampleSource,
@@ -688,8 +909,10 @@ export async function predictSamples(
   size: number,
   backend: string,
   signal?: AbortSignal,
-  batchSize = 16,
+  opts: { tta?: boolean; batchSize?: number; onBatch?: (done: number) => void } = {},
 ): Promise<ScoredSample[]> {
+  const tta = opts.tta ?? false;
+  const batchSize = opts.batchSize ?? (tta ? 8 : 16);
   const out: ScoredSample[] = [];
   const load = (k: number) => {
     const p = Promise.all(indices.slice(k, k + batchSize).map((i) => source.loadPixels(i, size)));
@@ -702,11 +925,32 @@ export async function predictSamples(
     const px = await next;
     next = k + batchSize < indices.length ? load(k + batchSize) : null;
     await useBackend(backend);
-    const probs = tf.tidy(() => (model.apply(pixelsToBatch(px, size), { training: false }) as tf.Tensor).arraySync() as number[][]);
+    const probs = tta ? ttaProbabilities(model, px, size) : scoreBatch(model, px, size);
     probs.forEach((p, j) => {
       const i = indices[k + j]!;
       out.push({ id: source.idOf(i), label: source.labelOf(i), probs: p });
     });
+    opts.onBatch?.(out.length);
   }
   return out;
+}
+
+/** Softmax outputs of a batch of RGB images. */
+function scoreBatch(model: tf.LayersModel, px: Uint8Array[], size: number): number[][] {
+  return tf.tidy(() => (model.apply(pixelsToBatch(px, size), { training: false }) as tf.Tensor).arraySync() as number[][]);
+}
+
+/** Test-time augmentation: per image, the mean of the softmax outputs of its three fixed variants. */
+export function ttaProbabilities(model: tf.LayersModel, px: Uint8Array[], size: number): number[][] {
+  const variants = variantsFor('fixed');
+  const all = scoreBatch(
+    model,
+    variants.flatMap((v) => px.map((p) => applyVariant(p, size, v))),
+    size,
+  );
+  return px.map((_, j) => {
+    const mean = new Array<number>(all[0]!.length).fill(0);
+    for (let v = 0; v < variants.length; v++) all[v * px.length + j]!.forEach((x, c) => (mean[c]! += x / variants.length));
+    return mean;
+  });
 }

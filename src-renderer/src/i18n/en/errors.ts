@@ -48,4 +48,11 @@ export const errors = {
   'error.ConflictError.hint': 'The details below say what has to change first.',
   'error.UnauthorizedError': 'This browser session is not signed in',
   'error.UnauthorizedError.hint': 'Open Kensa again from the address it printed when it started.',
+  'error.FileExistsError': 'A file with this name already exists',
+  'error.FileExistsError.hint': 'Nothing was written. Choose another name or folder, or confirm that the existing file may be replaced.',
+  'error.PathNotFoundError': 'Folder or file not found',
+  'error.PathNotFoundError.hint': 'Check the path for typing mistakes, or whether the drive or network share is connected.',
+  'error.SettingsFileError': 'The settings file could not be read and was set aside',
+  'error.SettingsFileError.hint':
+    'Kensa started with default settings (keeping the values that were valid). The old file was kept beside the new one, as named below; choose your settings again on the Settings page.',
 } satisfies Record<ErrorKeys | 'error.detail', string>;

@@ -45,4 +45,11 @@ export const errors: Record<keyof typeof en, string> = {
   'error.ConflictError.hint': '先に変更が必要な点を下の詳細に示しています。',
   'error.UnauthorizedError': 'このブラウザーのセッションは認証されていません',
   'error.UnauthorizedError.hint': 'Kensa の起動時に表示されたアドレスから開き直してください。',
+  'error.FileExistsError': '同じ名前のファイルが既にあります',
+  'error.FileExistsError.hint': '何も書き込んでいません。別の名前か保存先を選ぶか、既存のファイルを上書きしてよいか確認してください。',
+  'error.PathNotFoundError': 'フォルダーまたはファイルが見つかりません',
+  'error.PathNotFoundError.hint': 'パスに入力の誤りがないか、ドライブやネットワーク共有が接続されているか確認してください。',
+  'error.SettingsFileError': '設定ファイルを読み込めなかったため、別名で退避しました',
+  'error.SettingsFileError.hint':
+    'Kensa は既定の設定で起動しました（正しかった値は引き継いでいます）。元のファイルは下に示す名前で同じ場所に残してあります。設定画面で設定し直してください。',
 };

@@ -12,6 +12,8 @@ import type {
 } from '../../../../src-main/shared/heatmap-types.ts';
 import { HEATMAP_METHODS } from '../../../../src-main/shared/heatmap-types.ts';
 import type { RunSummary } from '../../../../src-main/shared/training-types.ts';
+import type { DefectType } from '../../../../src-main/shared/catalog-types.ts';
+import { i18n } from '../../i18n/i18n.svelte.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
 
@@ -75,8 +77,19 @@ class HeatmapsState {
     return this.runs.filter((r) => r.hasModel);
   }
 
+  /** The catalog's defect types, to name an image's own label (a type key such as sheet_shift) in the UI's language. */
+  types = $state.raw<DefectType[]>([]);
+
+  /** A class or label key worded for the screen: the run's classes first, then the catalog's types. */
+  labelName(key: string): string {
+    const named = this.page?.classes.find((c) => c.key === key) ?? this.types.find((c) => c.key === key);
+    if (!named) return key;
+    return (i18n.lang === 'ja' ? named.nameJa || named.nameEn : named.nameEn) || key;
+  }
+
   async loadRuns(): Promise<void> {
-    const runs = await app.guard(() => api.listRuns());
+    const [runs, types] = await Promise.all([app.guard(() => api.listRuns()), app.guard(() => api.listDefectTypes())]);
+    if (types) this.types = types;
     if (!runs) return;
     this.runs = runs;
     const usable = this.usableRuns;

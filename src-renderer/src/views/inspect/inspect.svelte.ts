@@ -1,10 +1,18 @@
-import type { Inspection, InspectionSummary } from '../../../../src-main/shared/api/inspect.ts';
+import type { InspectSkip, Inspection, InspectionSummary } from '../../../../src-main/shared/api/inspect.ts';
 import type { DefectType } from '../../../../src-main/shared/catalog-types.ts';
 import type { RunSummary } from '../../../../src-main/shared/training-types.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
+import type { MessageKey } from '../../i18n/i18n.svelte.ts';
 
 export type SortKey = 'index' | 'name' | 'predicted' | 'confidence' | 'defect' | 'verdict' | 'label';
+
+/** The words for why a file was not inspected: the import's skip reasons, plus Inspect's own two. */
+export function reasonKey(code: InspectSkip['code']): MessageKey {
+  if (code === 'failed') return 'inspect.skipFailed';
+  if (code === 'missing') return 'inspect.reason.missing';
+  return `library.import.reason.${code}`;
+}
 
 /** The Inspect screen's state; a singleton so a running inspection survives switching screens. */
 class InspectState {
@@ -14,14 +22,20 @@ class InspectState {
   catalogWhich = $state<'all' | 'unlabelled' | 'labelled'>('all');
   runs = $state<RunSummary[]>([]);
   runId = $state<number | null>(null);
+  /** Anomaly models: the classifier naming NG images' defect types ('auto': the server's choice). */
+  typeRunId = $state<number | 'auto' | 'none'>('auto');
   active = $state<RunSummary | null>(null);
   types = $state<DefectType[]>([]);
   taskId = $state<string | null>(null);
   inspection = $state.raw<Inspection | null>(null);
   selected = $state<number[]>([]);
   detail = $state<number | null>(null);
-  verdictFilter = $state<'all' | 'ok' | 'ng'>('all');
+  verdictFilter = $state<'all' | 'ok' | 'ng' | 'unreadable'>('all');
   classFilter = $state<string>('all');
+  /** Only library photos whose catalog label differs from the prediction. */
+  labelDiffers = $state(false);
+  /** Only NG images the type classifier could not name (anomaly model with a classifier). */
+  unknownType = $state(false);
   text = $state('');
   sort = $state<{ key: SortKey; dir: 1 | -1 }>({ key: 'index', dir: 1 });
   starting = $state(false);
@@ -62,6 +76,7 @@ class InspectState {
       this.active = active;
       this.types = types;
       if (this.runId !== null && !this.runs.some((r) => r.id === this.runId)) this.runId = null;
+      if (typeof this.typeRunId === 'number' && !this.typeClassifiers().some((r) => r.id === this.typeRunId)) this.typeRunId = 'auto';
     });
   }
 
@@ -73,6 +88,11 @@ class InspectState {
       this.selected = [];
       this.detail = null;
     }
+  }
+
+  /** Runs that can name defect types: finished classifiers with two or more defect classes (the server checks). */
+  typeClassifiers(): RunSummary[] {
+    return this.runs.filter((r) => r.task === 'multiclass' && r.status === 'succeeded' && r.classes.length >= 2);
   }
 
   paths(): string[] {
@@ -96,6 +116,7 @@ class InspectState {
         request = { imageIds: ids };
       }
       if (this.runId !== null) request.runId = this.runId;
+      if (this.typeRunId !== 'auto') request.typeRunId = this.typeRunId === 'none' ? null : this.typeRunId;
       const snap = await api.startInspection(request);
       app.tasks = { ...app.tasks, [snap.id]: snap };
       this.taskId = snap.id;

@@ -12,6 +12,7 @@ import type {
   UndoState,
 } from '../../../../src-main/shared/catalog-types.ts';
 import { api } from '../../lib/api.ts';
+import { mediaScope } from '../../lib/media-scope.svelte.ts';
 import { app } from '../../state/app.svelte.ts';
 import { i18n, t } from '../../i18n/i18n.svelte.ts';
 import { describeEdit } from './edit-text.ts';
@@ -41,6 +42,8 @@ export class LibraryState {
   loaded = $state(false);
   /** Cached pages by page number; reassigned on change so the grid re-renders. */
   pages = $state.raw(new Map<number, CachedPage>());
+  /** The media key of the project the cached pages belong to. */
+  private pagesKey = mediaScope.projectKey;
   selection = $state.raw(new Set<number>());
   focus = $state(0);
   anchor = $state(0);
@@ -85,6 +88,9 @@ export class LibraryState {
         this.scheduleRefresh();
       }),
       api.subscribe('project', () => {
+        // Another project's rows must not stay on screen under this project's pictures (media URLs follow the project).
+        if (mediaScope.projectKey !== this.pagesKey) this.pages = new Map();
+        this.pagesKey = mediaScope.projectKey;
         this.selection = new Set();
         this.focus = 0;
         this.anchor = 0;

@@ -107,7 +107,10 @@ export function maskCanvas(bm: Uint8Array, w: number, h: number, color: string, 
     img.data[i * 4] = r;
     img.data[i * 4 + 1] = g;
     img.data[i * 4 + 2] = b;
-    img.data[i * 4 + 3] = a;
+    // The contour is opaque so a thin brush stroke stays visible on grey steel; the inside stays see-through.
+    const x = i % w;
+    const edge = x === 0 || x === w - 1 || i < w || i >= bm.length - w || !bm[i - 1] || !bm[i + 1] || !bm[i - w] || !bm[i + w];
+    img.data[i * 4 + 3] = edge ? 255 : a;
   }
   ctx.putImageData(img, 0, 0);
   return c;

@@ -49,7 +49,7 @@ export function batchX(globalEpoch: number, batch: number, batches: number): num
 }
 
 /** Batch records (from getRunBatchLosses) to x/y, using the number of batches seen per epoch. */
-export function batchSeries(records: BatchLossRecord[], epochs: EpochRecord[]): XY {
+export function batchSeries(records: BatchLossRecord[], epochs: Pick<EpochRecord, 'phase' | 'epoch' | 'globalEpoch'>[]): XY {
   const offset = new Map<string, number>();
   for (const e of epochs) offset.set(`${e.phase}:${e.epoch}`, e.globalEpoch);
   const perEpoch = new Map<string, number>();

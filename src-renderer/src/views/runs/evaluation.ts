@@ -1,3 +1,4 @@
+import { honestFigures } from '../../../../src-main/shared/operating-point.ts';
 import type { BinaryMetrics, ClassInfo, CurvePoint, Evaluation } from '../../../../src-main/shared/training-types.ts';
 
 /** The curve point whose threshold is nearest to `threshold` (curves from the engine carry their thresholds). */
@@ -28,6 +29,20 @@ export function operatingPoint(b: BinaryMetrics, threshold: number): OperatingPo
   if (!roc) return null;
   const pr = pointAt(b.pr, threshold);
   return { threshold: roc.threshold, recall: roc.y, falseAlarm: roc.x, precision: pr ? pr.y : null };
+}
+
+/** The operating point of an evaluation at its own threshold, exact from its counts (see evaluationAt). */
+export function operatingPointOf(e: Evaluation): OperatingPoint | null {
+  if (!e.binary) return null;
+  const h = honestFigures(e);
+  if (!h.defectRecall || !h.falseAlarmRate) return null;
+  const flagged = h.defectRecall.k + h.falseAlarmRate.k;
+  return {
+    threshold: e.binary.threshold,
+    recall: h.defectRecall.value,
+    falseAlarm: h.falseAlarmRate.value,
+    precision: flagged ? h.defectRecall.k / flagged : null,
+  };
 }
 
 export function className(info: ClassInfo[], key: string, lang: 'en' | 'ja'): string {

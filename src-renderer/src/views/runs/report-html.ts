@@ -1,9 +1,17 @@
+import { formatWithInterval, honestFigures } from '../../../../src-main/shared/operating-point.ts';
 import type { Evaluation, RunDetail } from '../../../../src-main/shared/training-types.ts';
 import { i18n, t } from '../../i18n/i18n.svelte.ts';
 import { api } from '../../lib/api.ts';
 import { augLabel, formatMs, num, pct } from '../train/format.ts';
 import { className, misclassified, type OperatingPoint } from './evaluation.ts';
 import { scoreMethodLabel, scoreTypeLabel } from './heatmap-scores.ts';
+
+/** Accuracy with its 95 % Wilson interval, at the evaluation's threshold. */
+function accuracyText(ev: Evaluation): string {
+  const h = honestFigures(ev);
+  const at = ev.threshold != null ? ` @ ${ev.threshold.toFixed(3)}` : '';
+  return `${formatWithInterval(h.accuracy.value, h.accuracy.ci)}${at}`;
+}
 
 const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -91,7 +99,7 @@ export async function buildReportHtml(
       )
       .join('');
     evHtml = `<h2>${esc(t('runs.report.evaluation'))}: ${esc(t(`runs.split.${ev.split}`))} (${ev.count})</h2>
-<p class="kpi">${esc(t('runs.report.accuracy'))} <b>${pct(ev.accuracy)}</b> · ${esc(t('runs.report.loss'))} <b>${num(ev.loss)}</b> · ${esc(t('runs.report.macroF1'))} <b>${num(ev.macroF1)}</b></p>
+<p class="kpi">${esc(t('runs.report.accuracy'))} <b>${esc(accuracyText(ev))}</b> · ${esc(t('runs.report.loss'))} <b>${num(ev.loss)}</b> · ${esc(t('runs.report.macroF1'))} <b>${num(ev.macroF1)}</b></p>
 <div class="two"><div><h3>${esc(t('runs.report.confusion'))}</h3>${cm}</div><div><h3>${esc(t('runs.report.perClass'))}</h3>${per}</div></div>${bin}
 <h3>${esc(t('runs.report.misclassified', { count: misclassified(ev).length }))}</h3><div class="thumbs">${wrongHtml}</div>`;
     // Localisation of the heatmaps against the defect regions (same table as the report screen).

@@ -1,15 +1,10 @@
-import { t } from '../../i18n/i18n.svelte.ts';
+import { i18n, t } from '../../i18n/i18n.svelte.ts';
+import { formatDurationIn } from '../../lib/duration.ts';
 import type { AugmentationMode } from '../../../../src-main/shared/training-types.ts';
 
-/** "1 h 05 min", "3 min 20 s", "12 s" from seconds. */
+/** "1 h 05 min", "3 min 20 s", "12 s" (ja: 「1 時間 05 分」「3 分 20 秒」「12 秒」) from seconds, in the UI language. */
 export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds == null || !Number.isFinite(seconds)) return '–';
-  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)} s`;
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+  return formatDurationIn(i18n.lang, seconds);
 }
 
 export function formatMs(ms: number | null | undefined): string {

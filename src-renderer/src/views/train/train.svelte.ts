@@ -1,3 +1,4 @@
+import { pickLocalisation, type EpochLoc } from '../../components/guide-localisation.svelte';
 import type { CatalogStats, DefectType, SplitSettings } from '../../../../src-main/shared/catalog-types.ts';
 import {
   DEFAULT_TRAIN_CONFIG,
@@ -8,11 +9,13 @@ import {
   type TrainingEstimate,
   type TrainingPhase,
 } from '../../../../src-main/shared/training-types.ts';
+import { presetConfig, type TrainPresetId } from '../../../../src-main/shared/training-presets.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
-import { batchSeries, batchX, bestEpoch, epochSeries, overfitting } from '../runs/curves.ts';
+import { batchSeries, batchX, bestEpoch, epochSeries } from '../runs/curves.ts';
+import { overfitTrend, runName } from './panel.ts';
 
-export type PresetId = 'quick' | 'study' | 'continue';
+export type PresetId = TrainPresetId | 'continue';
 export type WizardStep = 'data' | 'model' | 'training';
 export type TrainMode = 'transfer' | 'finetune';
 
@@ -58,7 +61,7 @@ const IMBALANCE = 5;
 export class TrainWizard {
   step = $state<WizardStep>('data');
   preset = $state<PresetId | null>(null);
-  config = $state<TrainConfig>(structuredClone({ ...DEFAULT_TRAIN_CONFIG, epochs: 30 }));
+  config = $state<TrainConfig>(structuredClone(DEFAULT_TRAIN_CONFIG));
   mode = $state<TrainMode>('transfer');
   stats = $state<CatalogStats | null>(null);
   types = $state<DefectType[]>([]);
@@ -207,25 +210,8 @@ export class TrainWizard {
   applyPreset(id: PresetId, from?: RunSummary): void {
     this.preset = id;
     const c = this.config;
-    if (id === 'quick') {
-      Object.assign(c, { inputSize: 224, epochs: 30, learningRate: 2e-4, fineTuneBlocks: 0, fineTuneEpochs: 0, patience: 8 });
-      c.continueFromRunId = null;
-      this.mode = 'transfer';
-    } else if (id === 'study') {
-      // method.md: 520x520 input; transfer learning, then fine-tuning the last 6 of 13 blocks; Adam 2e-4.
-      Object.assign(c, {
-        inputSize: 520,
-        epochs: 100,
-        learningRate: 2e-4,
-        fineTuneBlocks: 6,
-        fineTuneEpochs: 60,
-        fineTuneLearningRate: 2e-4,
-        patience: 20,
-      });
-      c.augmentation = { ...c.augmentation, mode: 'fixed' };
-      c.continueFromRunId = null;
-      this.mode = 'finetune';
-    } else if (id === 'continue' && from) {
+    if (id === 'continue') {
+      if (!from) return;
       c.continueFromRunId = from.id;
       c.backbone = from.backbone;
       c.inputSize = from.inputSize;
@@ -235,7 +221,28 @@ export class TrainWizard {
       c.fineTuneEpochs = Math.max(c.fineTuneEpochs, 20);
       c.fineTuneLearningRate = 2e-5;
       this.mode = 'finetune';
+      return;
     }
+    // The presets the CLI uses too (src-main/shared/training-presets.ts), for this machine's training backend.
+    const p = presetConfig(id, app.backend?.training);
+    const { augmentation, ...rest } = p;
+    Object.assign(c, rest);
+    if (augmentation) c.augmentation = { ...c.augmentation, ...augmentation };
+    this.mode = (p.fineTuneEpochs ?? 0) > 0 ? 'finetune' : 'transfer';
+  }
+
+  /**
+   * Switches between transfer learning only and transfer + fine-tuning. Choosing fine-tuning fills in the study's
+   * values (the last 6 blocks, the Study preset's epochs) where the configuration has none yet.
+   */
+  setMode(mode: TrainMode): void {
+    this.mode = mode;
+    if (mode !== 'finetune') return;
+    const study = presetConfig('study', app.backend?.training);
+    const c = this.config;
+    if (c.fineTuneBlocks < 1) c.fineTuneBlocks = Math.min(study.fineTuneBlocks ?? 6, blockCount(c.backbone));
+    if (c.fineTuneEpochs < 1) c.fineTuneEpochs = study.fineTuneEpochs ?? 12;
+    if (c.fineTunePatience === undefined) c.fineTunePatience = study.fineTunePatience;
   }
 
   /** The configuration sent to startTraining / estimateTraining. */
@@ -248,7 +255,7 @@ export class TrainWizard {
       c.fineTuneBlocks = Math.min(Math.max(1, c.fineTuneBlocks), blockCount(c.backbone));
       c.fineTuneEpochs = Math.max(1, c.fineTuneEpochs);
     }
-    if (!c.name.trim()) c.name = defaultRunName(c, this.mode);
+    if (!c.name.trim()) c.name = runName(c, this.mode, Date.now());
     const chosen = this.labelChoices('en').filter((l) => l.included);
     if (this.excluded.length && chosen.length) c.labels = chosen.map((l) => l.key);
     else delete c.labels;
@@ -278,17 +285,13 @@ export class TrainWizard {
     const snap = await app.guard(() => api.startTraining(this.payload()));
     this.starting = false;
     if (!snap) return false;
+    // A name typed for this run is not carried into the next one (that one is named from its own settings).
+    this.config.name = '';
     app.tasks = { ...app.tasks, [snap.id]: snap };
     // Show the new run unless another one is still training (it is then queued and followed next).
     if (!live.active) live.watch(snap.runId, snap.id);
     return true;
   }
-}
-
-function defaultRunName(c: TrainConfig, mode: TrainMode): string {
-  const bb = c.backbone.replace('mobilenet_', 'MobileNet ').replace('_', ' ');
-  const stamp = new Date().toLocaleString(undefined, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-  return `${bb} ${c.inputSize}px ${mode === 'finetune' ? `FT${c.fineTuneBlocks}` : 'TL'} · ${stamp}`;
 }
 
 /**
@@ -313,6 +316,13 @@ class LiveTraining {
   valLoss = $state.raw<(number | null)[]>([]);
   acc = $state.raw<number[]>([]);
   valAcc = $state.raw<(number | null)[]>([]);
+  /** Phase of each epoch in `x` (where phase 2 starts on the curves), and its number within the phase. */
+  phases = $state.raw<TrainingPhase[]>([]);
+  private phaseEpochs: number[] = [];
+  /** Phase 1 epochs the run is configured with. */
+  transferEpochs = $state(0);
+  /** Per-epoch CAM localisation on validation images with regions (null: none measured). */
+  loc = $state.raw<(EpochLoc | null)[]>([]);
   bx = $state.raw<number[]>([]);
   bLoss = $state.raw<number[]>([]);
   /** Training speed from the batch events: batches per second over the last few seconds. */
@@ -323,7 +333,7 @@ class LiveTraining {
   private started = false;
 
   best = $derived(bestEpoch(this.x, this.valLoss));
-  overfit = $derived(overfitting(this.loss, this.valLoss));
+  overfit = $derived(overfitTrend(this.loss, this.valLoss));
   task = $derived(this.taskId ? (app.tasks[this.taskId] ?? null) : null);
   active = $derived(this.task ? ['running', 'paused', 'queued'].includes(this.task.state) : false);
   paused = $derived(this.task?.state === 'paused');
@@ -345,6 +355,10 @@ class LiveTraining {
         this.valLoss = [...this.valLoss, e.metrics.valLoss];
         this.acc = [...this.acc, e.metrics.accuracy];
         this.valAcc = [...this.valAcc, e.metrics.valAccuracy];
+        this.phases = [...this.phases, e.phase];
+        this.phaseEpochs = [...this.phaseEpochs, e.epoch];
+        void this.refillBatches(e.runId);
+        this.loc = [...this.loc, pickLocalisation(e.metrics)];
       };
       if (this.loadingHistory) this.pending.push(apply);
       else apply();
@@ -378,6 +392,26 @@ class LiveTraining {
     return true;
   }
 
+  /**
+   * Batch events are thinned out on their way here (fast head-only epochs send a few); once an epoch is stored,
+   * its every batch loss is read back, so the live line matches the report's instead of skipping across epochs.
+   */
+  private async refillBatches(runId: number): Promise<void> {
+    try {
+      const records = await api.getRunBatchLosses(runId);
+      if (this.runId !== runId) return;
+      const epochs = this.x.map((g, i) => ({ phase: this.phases[i]!, epoch: this.phaseEpochs[i]!, globalEpoch: g }));
+      const stored = batchSeries(records, epochs);
+      const last = stored.x[stored.x.length - 1] ?? -Infinity;
+      const from = this.bx.findIndex((v) => v > last);
+      const tail = from < 0 ? 0 : this.bx.length - from;
+      this.bx = [...stored.x, ...this.bx.slice(this.bx.length - tail)];
+      this.bLoss = [...(stored.y as number[]), ...this.bLoss.slice(this.bLoss.length - tail)];
+    } catch {
+      // The live line keeps the batches it has; the report reads them all.
+    }
+  }
+
   private measure(n: number): void {
     const now = performance.now();
     this.rateWindow.push({ t: now, n });
@@ -401,6 +435,9 @@ class LiveTraining {
     this.valLoss = [];
     this.acc = [];
     this.valAcc = [];
+    this.phases = [];
+    this.phaseEpochs = [];
+    this.loc = [];
     this.bx = [];
     this.bLoss = [];
     this.epoch = 0;
@@ -419,6 +456,12 @@ class LiveTraining {
     }
     this.runId = runId;
     this.taskId = taskId;
+    // Nothing of the previous run (its name, phase, length) is shown for this one.
+    this.name = '';
+    this.status = null;
+    this.phase = 'transfer';
+    this.totalEpochs = 0;
+    this.transferEpochs = 0;
     this.reset();
     this.loadingHistory = true;
     this.pending = [];
@@ -436,6 +479,9 @@ class LiveTraining {
         this.valLoss = s.valLoss;
         this.acc = s.acc;
         this.valAcc = s.valAcc;
+        this.phases = run.epochs.map((e) => e.phase);
+        this.phaseEpochs = run.epochs.map((e) => e.epoch);
+        this.loc = run.epochs.map(pickLocalisation);
         this.bx = b.x;
         this.bLoss = b.y as number[];
         const last = run.epochs[run.epochs.length - 1];
@@ -445,6 +491,7 @@ class LiveTraining {
           this.globalEpoch = last.globalEpoch;
         }
         this.totalEpochs = run.config.epochs + run.config.fineTuneEpochs;
+        this.transferEpochs = run.config.epochs;
         this.batchSize = run.config.batchSize;
       } catch (err) {
         app.showError(err);

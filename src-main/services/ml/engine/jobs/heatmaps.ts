@@ -10,7 +10,11 @@ import type { EngineSample } from '../../data/source.ts';
 import { pixelsToBatch, useBackend } from '../../model/tf-util.ts';
 import { cam, gradCam, saliency, smoothGrad, type HeatmapMethod } from '../../../heatmaps/math.ts';
 import { loadClassifier } from '../model-cache.ts';
-import { defineJob } from '../job.ts';
+import { defineJob, type EngineContext } from '../job.ts';
+import { ValidationError } from '../../../../shared/errors.ts';
+import { anomalyMap } from '../../anomaly/model.ts';
+import { readModelInfo } from '../../model/saved-model.ts';
+import { loadAnomalyModel } from './anomaly.ts';
 
 export interface HeatmapJobRequest {
   method: HeatmapMethod;
@@ -66,6 +70,9 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
   /** SmoothGrad copies per batch that fitted in memory, per request. */
   const fittedBatch = new Map<HeatmapJobRequest, number>();
   try {
+    if (readModelInfo(p.modelDir).task === 'anomaly') return await anomalyMaps(p, ctx, source);
+    if (p.requests.some((r) => r.method === 'anomaly'))
+      throw new ValidationError('Anomaly maps need an anomaly model (task "Anomaly"); this run is a classifier.');
     const { info } = await loadClassifier(p.modelDir, fwdBackend);
     const size = info.inputSize;
     const bs = Math.max(1, p.camBatch ?? 16);
@@ -188,6 +195,62 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
   }
   return { maps, backends: { forward: fwdBackend, gradients: gradBackend } };
 });
+
+/** Anomaly maps: patch distances upsampled to the input size and smoothed, scaled so 0.5 is the threshold. */
+async function anomalyMaps(
+  p: HeatmapsJobParams,
+  ctx: EngineContext & { emit(event: HeatmapsJobEvent): void },
+  source: Awaited<ReturnType<typeof openSource>>,
+): Promise<HeatmapsJobResult> {
+  if (p.requests.some((r) => r.method !== 'anomaly'))
+    throw new ValidationError('An anomaly model has anomaly maps only (no CAM or gradients: it has no classifier head).');
+  const model = await loadAnomalyModel(p.modelDir, ctx.backends.inference);
+  const info = readModelInfo(p.modelDir);
+  const okAt = info.classes.findIndex((c) => c.isOk);
+  const ok = okAt < 0 ? 0 : okAt;
+  const size = model.params.inputSize;
+  const scale = 1 / (2 * model.params.rawThreshold);
+  let maps = 0;
+  const bs = Math.max(1, Math.min(8, p.camBatch ?? 8));
+  for (let k = 0; k < p.samples.length; k += bs) {
+    ctx.throwIfCancelled();
+    const idx = p.samples.slice(k, k + bs).map((_, j) => k + j);
+    const px: Uint8Array[] = [];
+    const okIdx: number[] = [];
+    for (const i of idx) {
+      try {
+        px.push(await source.loadPixels(i, size));
+        okIdx.push(i);
+      } catch (err) {
+        ctx.emit({ kind: 'error', imageId: p.samples[i]!.id, message: (err as Error).message });
+      }
+    }
+    if (!px.length) continue;
+    const t0 = performance.now();
+    const scored = await model.score(px);
+    const ms = (performance.now() - t0) / px.length;
+    scored.forEach((s, j) => {
+      const data = anomalyMap(s.patches, model.grid, size, size, model.params.smoothingSigma).map((v) => v * scale);
+      const n = 1 - Math.pow(2, -s.raw / model.params.rawThreshold);
+      const probabilities = ok === 0 ? [1 - n, n] : [n, 1 - n];
+      ctx.emit({
+        kind: 'map',
+        imageId: p.samples[okIdx[j]!]!.id,
+        method: 'anomaly',
+        classIndex: 1 - ok,
+        width: size,
+        height: size,
+        data,
+        probabilities,
+        ms,
+      });
+      maps++;
+    });
+    ctx.emit({ kind: 'progress', done: Math.min(p.samples.length, k + bs), total: p.samples.length });
+    await new Promise((r) => setImmediate(r));
+  }
+  return { maps, backends: { forward: ctx.backends.inference, gradients: ctx.backends.inference } };
+}
 
 function argmaxOf(a: number[]): number {
   let b = 0;

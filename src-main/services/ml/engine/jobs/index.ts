@@ -6,8 +6,9 @@ import { estimateJob } from './estimate.ts';
 import { predictJob } from './predict.ts';
 import { trainJob } from './train.ts';
 import { heatmapsJob } from './heatmaps.ts';
+import { anomalyFitJob, anomalyScoreJob } from './anomaly.ts';
 
-export const engineJobs = [trainJob, predictJob, estimateJob, heatmapsJob] as const;
+export const engineJobs = [trainJob, predictJob, estimateJob, heatmapsJob, anomalyFitJob, anomalyScoreJob] as const;
 
 type AnyJob = (typeof engineJobs)[number];
 export type EngineJobKind = AnyJob['kind'];

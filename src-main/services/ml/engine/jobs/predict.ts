@@ -4,11 +4,15 @@ import type { EngineSample } from '../../data/source.ts';
 import { predictSamples } from '../../train/trainer.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob } from '../job.ts';
+import { readModelInfo } from '../../model/saved-model.ts';
+import { anomalyScoreJob } from './anomaly.ts';
 
 export interface PredictJobParams {
   modelDir: string;
   samples: EngineSample[];
   source: SourceSpec;
+  /** Test-time augmentation (mean softmax of the x3 fixed variants); left out = the model's own setting (kensa-model.json). */
+  tta?: boolean;
 }
 
 export interface PredictJobResult {
@@ -20,11 +24,18 @@ export interface PredictJobResult {
 export type PredictJobEvent = { kind: 'progress'; done: number; total: number };
 
 export const predictJob = defineJob<PredictJobParams, PredictJobEvent, PredictJobResult>()('predict', async (p, ctx) => {
+  // Anomaly models answer with their normalised score as P(defect) (0.5 = their threshold), in the same shape.
+  if (readModelInfo(p.modelDir).task === 'anomaly') {
+    const r = await anomalyScoreJob.run({ ...p, maps: false }, ctx);
+    return { probabilities: r.probabilities, ids: r.ids };
+  }
   const { model, info } = await loadClassifier(p.modelDir, ctx.backends.inference);
   const source = await openSource(p.source, p.samples);
   try {
     const idx = p.samples.map((_, i) => i);
-    const scored = await predictSamples(model, source, idx, info.inputSize, ctx.backends.inference, ctx.signal);
+    const scored = await predictSamples(model, source, idx, info.inputSize, ctx.backends.inference, ctx.signal, {
+      tta: p.tta ?? info.tta ?? false,
+    });
     ctx.emit({ kind: 'progress', done: scored.length, total: scored.length });
     return { probabilities: scored.map((s) => Array.from(s.probs)), ids: scored.map((s) => s.id) };
   } finally {

@@ -2,6 +2,7 @@
 import type { TrainConfig } from '../../../../shared/training-types.ts';
 import { openSource, type SourceSpec } from '../../data/open-source.ts';
 import type { EngineSample } from '../../data/source.ts';
+import { readRegionMasks } from '../../guide/regions.ts';
 import { readWeightSet } from '../../model/weights.ts';
 import { Trainer, type TrainerEvent, type TrainerOutput } from '../../train/trainer.ts';
 import { defineJob } from '../job.ts';
@@ -34,6 +35,17 @@ export const trainJob = defineJob<TrainJobParams, TrainJobEvent, TrainJobResult>
   const splits = { train: [] as number[], val: [] as number[], test: [] as number[] };
   p.samples.forEach((s, i) => splits[s.split].push(i));
   let lastBatchEmit = 0;
+  // Regions of the validation images: the localisation curve (CAM pointing / energy) every epoch.
+  const regionMasks =
+    p.source.kind === 'catalog'
+      ? readRegionMasks(
+          p.source.projectDir,
+          p.samples,
+          p.classes,
+          p.okIndex,
+          (s) => s.split === 'val' || (p.config.guideRegions === true && s.split === 'train'),
+        )
+      : null;
   try {
     const trainer = new Trainer({
       config: p.config,
@@ -47,6 +59,7 @@ export const trainJob = defineJob<TrainJobParams, TrainJobEvent, TrainJobResult>
       backends: ctx.backends,
       signal: ctx.signal,
       pause: ctx.pause,
+      ...(regionMasks?.size ? { regionMasks } : {}),
       onEvent(e) {
         if (e.kind === 'batch') {
           // Test hook: die mid-epoch like a native crash would (no clean-up, no reply).

@@ -1,0 +1,258 @@
+/**
+ * An anomaly model: the patch feature extractor, the memory bank of good patches and the threshold. Fits from good
+ * images (streamed: per-image coreset candidates, then one global pass), scores images (worst patch distance, and
+ * the patch map), and is saved as the run's model files: model.json + weights.bin (the backbone segment, so an
+ * exported model is self-contained), anomaly-bank.bin (float32 rows) and kensa-model.json's `anomaly` block.
+ * Engine side only.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ModelWeightsError } from '../../../shared/errors.ts';
+import type { AnomalyModelParams } from '../../../shared/training-types.ts';
+import { pixelsToBatch } from '../model/tf-util.ts';
+import type { WeightSet } from '../model/weights.ts';
+import { StreamingCoreset } from './coreset.ts';
+import { createExtractor, type PatchFeatureExtractor } from './features.ts';
+import { PatchBank } from './knn.ts';
+
+import { ANOMALY_BANK_FILE } from './files.ts';
+export { ANOMALY_BANK_FILE };
+
+/** Defaults measured on elpv and the demo project (see bench/anomaly.ts). */
+export const DEFAULT_ANOMALY = {
+  projectDim: 128,
+  coresetFraction: 0.1,
+  /** Bank rows at most, whatever the fraction (bounds scoring time: one [patches, dim] x [dim, rows] GEMM). */
+  maxBankRows: 10000,
+  /** Per-image candidates as a multiple of the final fraction (capped at all patches). */
+  candidateFactor: 4,
+  coresetProjectDim: 64,
+  normaliseIntensity: true,
+  smoothingSigma: 4,
+} as const;
+
+/**
+ * Per-image intensity standardisation (mean 128, sd 48 over all channels), applied before the backbone: the
+ * exposure of a photo then does not count as an anomaly, its local contrast does.
+ * @param px [s * s * 3] RGB bytes (not changed)
+ */
+export function standardiseIntensity(px: Uint8Array): Uint8Array {
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < px.length; i++) {
+    const v = px[i]!;
+    s += v;
+    s2 += v * v;
+  }
+  const mean = s / px.length;
+  const sd = Math.sqrt(Math.max(0, s2 / px.length - mean * mean)) || 1;
+  const out = new Uint8Array(px.length);
+  const k = 48 / sd;
+  for (let i = 0; i < px.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(128 + (px[i]! - mean) * k)));
+  return out;
+}
+
+export interface ImageScore {
+  /** Raw score: the worst patch's distance to the bank. */
+  raw: number;
+  /** Patch distances [grid * grid], row-major. */
+  patches: Float32Array;
+}
+
+export class AnomalyModel {
+  readonly params: AnomalyModelParams;
+  readonly extractor: PatchFeatureExtractor;
+  private bank: PatchBank | null = null;
+  /** Where the fit's coreset passes run (bench/anomaly.ts compares the two; same picks). */
+  coresetOn: 'cpu' | 'backend' = 'cpu';
+
+  constructor(params: AnomalyModelParams, weights: WeightSet) {
+    this.params = params;
+    this.extractor = createExtractor({
+      backbone: params.backbone,
+      size: params.inputSize,
+      weights,
+      projectDim: params.projectDim,
+      seed: params.seed,
+    });
+  }
+
+  get grid(): number {
+    return this.extractor.grid;
+  }
+
+  get bankSize(): number {
+    return this.bank?.size ?? 0;
+  }
+
+  private batchOf(pixels: Uint8Array[]): tf.Tensor4D {
+    const px = this.params.normaliseIntensity ? pixels.map(standardiseIntensity) : pixels;
+    return pixelsToBatch(px, this.params.inputSize);
+  }
+
+  /**
+   * Builds the bank from good images, streamed in batches.
+   * @param load yields batches of size x size x 3 RGB bytes; called until it returns null
+   * @returns bank rows, candidates considered, and the global pass's covering radii
+   */
+  async fit(
+    next: () => Promise<Uint8Array[] | null>,
+    expectedImages: number,
+    onImages?: (done: number) => void,
+    signal?: AbortSignal,
+  ): Promise<{ rows: number; candidates: number; radii: number[]; featuresMs: number; coresetMs: number }> {
+    const p = this.params;
+    const patchesPerImage = this.grid * this.grid;
+    const target = this.bankTarget(expectedImages);
+    const stream = new StreamingCoreset(this.extractor.dim, {
+      perImageFraction: Math.min(1, (p.candidateFactor * target) / (Math.max(1, expectedImages) * patchesPerImage)),
+      projectDim: p.coresetProjectDim,
+      seed: p.seed,
+      on: this.coresetOn,
+    });
+    let images = 0;
+    const t0 = performance.now();
+    for (let batch = await next(); batch; batch = await next()) {
+      if (signal?.aborted) throw new DOMException('Cancelled', 'AbortError');
+      const feats = tf.tidy(() => this.extractor.embed(this.batchOf(batch)));
+      try {
+        for (let i = 0; i < batch.length; i++) {
+          const one = feats.slice([i * patchesPerImage, 0], [patchesPerImage, this.extractor.dim]);
+          try {
+            await stream.add(one);
+          } finally {
+            one.dispose();
+          }
+        }
+      } finally {
+        feats.dispose();
+      }
+      images += batch.length;
+      onImages?.(images);
+    }
+    if (images === 0) throw new Error('No good images to learn from');
+    const candidates = stream.candidates;
+    const t1 = performance.now();
+    const { bank, rows, radii } = await stream.finish(this.bankTarget(images));
+    this.setBank(bank, rows);
+    // featuresMs includes the per-image candidate selection (it runs as the features arrive).
+    return { rows, candidates, radii, featuresMs: t1 - t0, coresetMs: performance.now() - t1 };
+  }
+
+  /** Bank rows for `images` good images: the coreset fraction of their patches, at most maxBankRows. */
+  bankTarget(images: number): number {
+    const all = images * this.grid * this.grid;
+    return Math.max(1, Math.min(Math.round(all * this.params.coresetFraction), this.params.maxBankRows ?? DEFAULT_ANOMALY.maxBankRows));
+  }
+
+  /** The bank rows [bankSize * dim], float32 (what anomaly-bank.bin holds). */
+  bankData(): Float32Array {
+    if (!this.bankRows) throw new Error('The anomaly model has no memory bank');
+    return this.bankRows;
+  }
+
+  /** @param rows [m * dim] row-major */
+  setBank(rows: Float32Array, m: number): void {
+    this.bank?.dispose();
+    this.bank = PatchBank.fromArray(rows, m, this.extractor.dim);
+    this.bankRows = rows;
+  }
+
+  private bankRows: Float32Array | null = null;
+
+  /** Scores a batch of images (size x size x 3 RGB bytes each). */
+  async score(pixels: Uint8Array[]): Promise<ImageScore[]> {
+    if (!this.bank) throw new Error('The anomaly model has no memory bank');
+    const bank = this.bank;
+    const d = tf.tidy(() => tf.sqrt(bank.nearestSquared(this.extractor.embed(this.batchOf(pixels)))));
+    const all = (await d.data()) as Float32Array;
+    d.dispose();
+    const per = this.grid * this.grid;
+    return pixels.map((_, i) => {
+      const patches = all.slice(i * per, (i + 1) * per);
+      let raw = 0;
+      for (const v of patches) if (v > raw) raw = v;
+      return { raw, patches };
+    });
+  }
+
+  /** Writes the bank beside the model files. */
+  saveBank(dir: string): void {
+    if (!this.bankRows) throw new Error('The anomaly model has no memory bank');
+    const r = this.bankRows;
+    writeFileSync(join(dir, ANOMALY_BANK_FILE), new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
+  }
+
+  loadBank(dir: string): void {
+    const f = join(dir, ANOMALY_BANK_FILE);
+    if (!existsSync(f)) throw new ModelWeightsError(`The anomaly model in ${dir} lacks its memory bank (${ANOMALY_BANK_FILE}).`, { dir });
+    const b = readFileSync(f);
+    const dim = this.extractor.dim;
+    if (b.byteLength !== this.params.bankRows * dim * 4)
+      throw new ModelWeightsError(
+        `${f} has ${b.byteLength} bytes; ${this.params.bankRows} patches of ${dim} values were expected. Copy the model folder again.`,
+        { file: f },
+      );
+    const rows = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    this.setBank(rows, this.params.bankRows);
+  }
+
+  dispose(): void {
+    this.bank?.dispose();
+    this.bank = null;
+    this.extractor.dispose();
+  }
+}
+
+/**
+ * The anomaly map of one image on an output grid: patch distances upsampled (bilinear, pixel centres aligned)
+ * and smoothed with a Gaussian of `sigma` output pixels.
+ * @param patches [g * g]
+ * @returns [height * width]
+ */
+export function anomalyMap(patches: Float32Array, grid: number, width: number, height: number, sigma: number): Float32Array {
+  const out = new Float32Array(width * height);
+  const sx = grid / width;
+  const sy = grid / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(grid - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(grid - 1, y0 + 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(grid - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(grid - 1, x0 + 1);
+      const wx = fx - x0;
+      const top = patches[y0 * grid + x0]! * (1 - wx) + patches[y0 * grid + x1]! * wx;
+      const bot = patches[y1 * grid + x0]! * (1 - wx) + patches[y1 * grid + x1]! * wx;
+      out[y * width + x] = top * (1 - wy) + bot * wy;
+    }
+  }
+  return sigma > 0 ? gaussianBlur(out, width, height, sigma) : out;
+}
+
+/** Separable Gaussian blur (edges clamped). @param a [h * w] */
+export function gaussianBlur(a: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  const tmp = new Float32Array(a.length);
+  const out = new Float32Array(a.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let i = -r; i <= r; i++) s += k[i + r]! * a[y * w + Math.min(w - 1, Math.max(0, x + i))]!;
+      tmp[y * w + x] = s;
+    }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x]!;
+      out[y * w + x] = s;
+    }
+  return out;
+}

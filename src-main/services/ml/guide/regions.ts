@@ -1,0 +1,61 @@
+/**
+ * Engine side: the defect region masks of the images a run trains and validates on, read from the project's
+ * catalog over a read-only connection (the engine never writes the catalog).
+ *
+ * The mask an image is scored against is the one the heatmap service uses: the regions of the image's own class
+ * (multiclass: regions of that defect type; binary: any region of a defect image; OK images: none).
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { regionMask } from '../../catalog/dataset.ts';
+import { getImageRow } from '../../db/repos/images.ts';
+import { CATALOG_FILE } from '../../projects/project.ts';
+import type { EngineSample } from '../data/source.ts';
+import { POINTING_TOLERANCE_PX } from './localisation.ts';
+
+/** A region mask in a frame of width x height pixels (the image's own, scaled down when large). */
+export interface RegionMask {
+  mask: Uint8Array;
+  width: number;
+  height: number;
+  /** Pointing tolerance in this frame's pixels (4 image pixels, scaled with the frame). */
+  tolerance: number;
+}
+
+/** Longest side of the frame a mask is drawn in (larger photos are scored on a scaled-down frame). */
+const MAX_FRAME = 256;
+
+/**
+ * Region masks of the chosen samples (by sample index); samples without regions of their class are left out.
+ * @param classes class keys by class index; `okIndex` the OK class of a binary task (null for multiclass)
+ */
+export function readRegionMasks(
+  projectDir: string,
+  samples: EngineSample[],
+  classes: string[],
+  okIndex: number | null,
+  wanted: (s: EngineSample) => boolean,
+): Map<number, RegionMask> {
+  const out = new Map<number, RegionMask>();
+  const db = new Database(join(projectDir, CATALOG_FILE), { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const hasRegions = db.prepare('SELECT region_count FROM images WHERE id = ?');
+    samples.forEach((s, i) => {
+      if (!wanted(s) || s.label < 0 || s.label === okIndex || s.path) return;
+      const count = (hasRegions.get(s.id) as { region_count: number } | undefined)?.region_count ?? 0;
+      if (!count) return;
+      const row = getImageRow(db, s.id);
+      if (!row) return;
+      const scale = Math.min(1, MAX_FRAME / Math.max(row.width, row.height));
+      const width = Math.max(1, Math.round(row.width * scale));
+      const height = Math.max(1, Math.round(row.height * scale));
+      const key = okIndex === null ? classes[s.label] : undefined;
+      const mask = regionMask(db, s.id, width, height, key);
+      if (mask.some((v) => v === 1)) out.set(i, { mask, width, height, tolerance: POINTING_TOLERANCE_PX * scale });
+    });
+  } finally {
+    db.close();
+  }
+  return out;
+}

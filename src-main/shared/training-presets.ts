@@ -1,0 +1,70 @@
+/**
+ * Training presets, defined once for the wizard and the CLI (`kensa train --preset quick|study|best`).
+ * A preset is a partial configuration; explicit choices (wizard fields, CLI flags) are applied over it.
+ *
+ * Input size by backend: the study's 520 px needs a GPU. On a CPU a fine-tuning epoch grows with the pixel
+ * count (520 px costs 5.4x 224 px: about 0.25 s an image for MobileNet v1 0.75 with 6 blocks, i.e. an hour an
+ * epoch for 5,000 augmented images), so Study stays at 224 px there (the resolution the ImageNet weights were
+ * trained at) and Best goes to 320 px.
+ */
+import type { BackendName } from './types.ts';
+import type { TrainConfigInput } from './training-types.ts';
+
+export const TRAIN_PRESETS = ['quick', 'study', 'best'] as const;
+export type TrainPresetId = (typeof TRAIN_PRESETS)[number];
+
+/** Whether training runs on a GPU (native TensorFlow with CUDA) or on the CPU (wasm, cpu, tfjs-node). */
+export function isGpuBackend(training: BackendName | string | null | undefined): boolean {
+  return training === 'tfjs-node-gpu';
+}
+
+/** The configuration a preset stands for on a machine whose training backend is `training`. */
+export function presetConfig(id: TrainPresetId, training: BackendName | string | null | undefined): TrainConfigInput {
+  const gpu = isGpuBackend(training);
+  // Transfer phase to convergence on cached embeddings: warm-up + cosine, stop on the smoothed validation loss.
+  const transfer = { epochs: 300, learningRate: 1e-3, patience: 30, lrSchedule: 'warmupCosine', stopSmoothing: 0.3 } as const;
+  const fixedX3 = { mode: 'fixed', rotationDeg: 0, brightness: 0, contrast: 0, cropMinScale: 1 } as const;
+  switch (id) {
+    case 'quick':
+      // A useful model in about a minute: the small backbone, frozen, head trained to convergence.
+      return {
+        ...transfer,
+        backbone: 'mobilenet_v1_0.25',
+        inputSize: 224,
+        augmentation: fixedX3,
+        fineTuneBlocks: 0,
+        fineTuneEpochs: 0,
+        tta: false,
+        continueFromRunId: null,
+      };
+    case 'study':
+      // method.md: ImageNet MobileNet v1 (0.75: the largest v1 with complete weights here), x3 fixed augmentation,
+      // Adam, transfer learning, then the last 6 of 13 blocks fine-tuned (metrics saturate within ~30 epochs).
+      return {
+        ...transfer,
+        backbone: 'mobilenet_v1_0.75',
+        inputSize: gpu ? 520 : 224,
+        augmentation: fixedX3,
+        fineTuneBlocks: 6,
+        fineTuneEpochs: gpu ? 30 : 12,
+        fineTuneLearningRate: 2e-4,
+        fineTunePatience: gpu ? 8 : 4,
+        tta: false,
+        continueFromRunId: null,
+      };
+    case 'best':
+      // More time for more accuracy: larger input, longer fine-tuning, test-time augmentation in evaluation.
+      return {
+        ...transfer,
+        backbone: 'mobilenet_v1_0.75',
+        inputSize: gpu ? 640 : 320,
+        augmentation: fixedX3,
+        fineTuneBlocks: 6,
+        fineTuneEpochs: gpu ? 60 : 20,
+        fineTuneLearningRate: 2e-4,
+        fineTunePatience: gpu ? 12 : 6,
+        tta: true,
+        continueFromRunId: null,
+      };
+  }
+}
