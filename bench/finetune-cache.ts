@@ -191,6 +191,11 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   const matmul = matMulGflops(1024);
   const cacheDir = mkdtempSync(join(os.tmpdir(), 'kensa-bench-prefix-'));
+  // A run stopped by `timeout` (SIGTERM) leaves no scratch behind either.
+  process.once('SIGTERM', () => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    process.exit(143);
+  });
   const groups: {
     size: number;
     alpha: string;

@@ -67,7 +67,10 @@ test('a self-linking folder is imported once with the link reported; a GIF named
       await expect(skipped.locator('tr', { hasText: 'really-a-gif.jpg' })).toContainText('GIF 形式には対応していません');
     }
     await page.screenshot({ path: `test-results/screens/library-import-links-${lang}.png` });
-    await dialog.getByRole('button', { name: lang === 'en' ? 'Close' : '閉じる', exact: true }).last().click();
+    await dialog
+      .getByRole('button', { name: lang === 'en' ? 'Close' : '閉じる', exact: true })
+      .last()
+      .click();
     await expect(dialog).toBeHidden();
   }
   await switchLanguage(server, page, 'en');
