@@ -2,7 +2,7 @@ import type { common as en } from '../en/common.ts';
 
 export const common: Record<keyof typeof en, string> = {
   'app.name': 'Kensa 検査',
-  'app.tagline': 'モーターコアの表面欠陥検査',
+  'app.tagline': 'モーターコアの\u200b表面欠陥検査',
   'nav.library': 'ライブラリ',
   'nav.train': '学習',
   'nav.runs': '学習履歴',
