@@ -388,7 +388,17 @@ export interface SplitSummary {
 export interface CatalogStats {
   total: number;
   unlabelled: number;
-  perLabel: { key: string; nameEn: string; nameJa: string; total: number; train: number; val: number; test: number }[];
+  perLabel: {
+    key: string;
+    nameEn: string;
+    nameJa: string;
+    total: number;
+    train: number;
+    val: number;
+    test: number;
+    /** Mean width / height of the label's photos (null without images): the wizard warns when classes differ. */
+    aspect?: number | null;
+  }[];
   perSplit: Record<Split, number>;
   perReviewState: Record<ReviewState, number>;
   perCoreType: Record<CoreType, number>;

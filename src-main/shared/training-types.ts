@@ -5,6 +5,7 @@
 import type { SerializedError } from './errors.ts';
 import type { EvalSample, OperatingAim, OperatingPointChoice } from './operating-point.ts';
 import type { BackendName, BackendReport } from './types.ts';
+import type { SweepTag } from './sweep.ts';
 
 export const MOBILENET_V1_ALPHAS = ['0.25', '0.5', '0.75', '1.0'] as const;
 export const MOBILENET_V2_ALPHAS = ['0.35', '0.5', '0.75', '1.0'] as const;
@@ -116,6 +117,11 @@ export interface TrainConfig {
    * average the softmax of the study's x3 variants (original, rotated 180°, rotated 180° and mirrored). Left out = off.
    */
   tta?: boolean;
+  /**
+   * How photos become the square model input: 'squash' (stretched; the default, and every run from before the option)
+   * or 'letterbox' (aspect kept, padded in neutral grey). Saved with the model: predict, Inspect and heatmaps use it.
+   */
+  resize?: 'squash' | 'letterbox';
   seed: number;
   split: SplitConfig;
   /** Cache backbone embeddings on disk for the transfer phase (project cache/ folder). */
@@ -128,6 +134,8 @@ export interface TrainConfig {
   operatingPoint?: OperatingAim;
   /** Anomaly task only: memory-bank settings (left out = the defaults). */
   anomaly?: Partial<AnomalyConfig>;
+  /** Set on the runs a sweep queued (shared/sweep.ts): which sweep and which (size, N) point. */
+  sweep?: SweepTag;
 }
 
 /** Anomaly task settings. */
@@ -421,7 +429,8 @@ export interface KensaModelInfo {
   tta?: boolean;
   /** How the threshold was chosen (aim, basis, validation counts); absent in models from before it was kept. */
   operatingPoint?: OperatingPointChoice | null;
-  preprocessing: { resize: 'fill'; channels: 'rgb (grey repeated)'; scale: '[-1,1]' };
+  /** resize: 'fill' = squashed (every model from before letterbox), 'letterbox' = aspect kept, grey padding. */
+  preprocessing: { resize: 'fill' | 'letterbox'; channels: 'rgb (grey repeated)'; scale: '[-1,1]' };
   layers: { lastConv: string; gap: string; dropout: string; dense: string };
   metrics: { valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null };
   createdAt: string;

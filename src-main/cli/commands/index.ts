@@ -10,6 +10,7 @@ import { evalCommand } from './eval.ts';
 import { predictCommand } from './predict.ts';
 import { cvCommand } from './cv.ts';
 import { inspectCommand } from './inspect.ts';
+import { sweepCommand } from './sweep.ts';
 
 /** Every CLI command; each lives in its own file beside this one. */
 export const commands: CliCommand[] = [
@@ -22,6 +23,7 @@ export const commands: CliCommand[] = [
   evalCommand,
   predictCommand,
   cvCommand,
+  sweepCommand,
   inspectCommand,
   heatmapsCommand,
 ];

@@ -42,6 +42,7 @@ const TRAIN_OPTIONS = {
   'guide-weight': { type: 'string' },
   tta: { type: 'boolean' },
   'no-tta': { type: 'boolean' },
+  resize: { type: 'string' },
   coreset: { type: 'string' },
   'project-dim': { type: 'string' },
   'no-normalise': { type: 'boolean', default: false },
@@ -91,6 +92,11 @@ export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput 
   }
   if (values.tta) cfg.tta = true;
   if (values['no-tta']) cfg.tta = false;
+  if (values.resize !== undefined) {
+    if (values.resize !== 'squash' && values.resize !== 'letterbox')
+      throw new ValidationError(`--resize must be squash or letterbox (got ${values.resize}).`);
+    cfg.resize = values.resize;
+  }
   if (values.augment) cfg.augmentation = { mode: values.augment as 'fixed' | 'random' | 'none' };
   if (values.balance)
     cfg.imbalance =
@@ -135,6 +141,7 @@ export const trainCommand: CliCommand = {
     '  [--continue RUN] [--no-cache] [--name NAME] [--json]\n' +
     '  [--best-epoch loss|pointing]  pointing: best accuracy among epochs whose CAM pointing is within 2 points of the best\n' +
     '  [--guide-regions [--guide-weight W]]  penalise CAM mass outside the drawn regions of defect images (default W 1)\n' +
+    '  [--resize squash|letterbox]  letterbox: photos keep their shape (padded in grey) instead of being squashed square\n' +
     '  anomaly (learn from OK images only): [--coreset F] [--project-dim N] [--no-normalise]',
   async run(argv, io) {
     const { values, positionals } = parseTrainArgs(argv);

@@ -4,6 +4,8 @@ import { ValidationError } from '../../shared/errors.ts';
 import { aimArg, trainingService } from '../ml/training-service.ts';
 import type { Services } from '../services.ts';
 import { checkTarget, writeFileAtomic } from '../export-file.ts';
+import type { SweepSpec } from '../../shared/sweep.ts';
+import { estimateSweep, startSweep, sweepRuns } from '../ml/sweep-service.ts';
 
 /** A report with its charts inlined is a few MB; far more is not one of ours. */
 const REPORT_MAX_CHARS = 64 * 1024 * 1024;
@@ -84,5 +86,21 @@ export function trainingHandlers(s: Services): TrainingApi {
     debugCrashEngine() {
       return t.debugCrashEngine();
     },
+    async startSweep(base, spec) {
+      return startSweep(t, base ?? {}, sweepSpecArg(spec));
+    },
+    async getSweep(sweepId) {
+      return sweepRuns(t, String(sweepId ?? ''));
+    },
+    async estimateSweep(base, spec) {
+      return estimateSweep(t, base ?? {}, sweepSpecArg(spec));
+    },
   };
+}
+
+function sweepSpecArg(v: unknown): SweepSpec {
+  const spec = (v ?? {}) as Partial<SweepSpec>;
+  if (!Array.isArray(spec.sizes) || !Array.isArray(spec.blocks))
+    throw new ValidationError('A sweep needs a list of input sizes and a list of fine-tuned block counts.');
+  return { sizes: spec.sizes.map(Number), blocks: spec.blocks.map(Number) };
 }

@@ -14,6 +14,8 @@ import { openImageBytes, sniffFormat } from '../catalog/imaging.ts';
 import * as runs from '../db/repos/runs.ts';
 import { writeFileAtomic } from '../export-file.ts';
 import type { HeatmapMapEvent } from '../ml/engine/jobs/heatmaps.ts';
+import { gridToOriginal, resizeOfModel } from '../ml/data/geometry.ts';
+import { readModelInfo } from '../ml/model/saved-model.ts';
 import { trainingService } from '../ml/training-service.ts';
 import type { MediaFile, Services } from '../services.ts';
 import { runFingerprint } from './cache.ts';
@@ -93,8 +95,13 @@ async function render(s: Services, modelDir: string, method: HeatmapMethod, req:
   );
   const got = map as HeatmapMapEvent | null;
   if (!got) throw new CorruptImageError(failure ?? `No heatmap could be computed for ${req.path}.`, { path: req.path });
-  const grid: Grid = { width: got.width, height: got.height, data: got.data };
   const base = await rgbOf(openImageBytes(bytes, format as ImageFormat));
+  // Letterboxed models: the map goes back in the photo's own shape (padding cut away).
+  const grid: Grid = gridToOriginal(resizeOfModel(readModelInfo(modelDir)), base.width, base.height, {
+    width: got.width,
+    height: got.height,
+    data: got.data,
+  });
   const png = await pngOf(overlayRgb(base, normaliseFor(method, grid), req.colormap, req.opacity));
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileAtomic(out, png, { overwrite: true });

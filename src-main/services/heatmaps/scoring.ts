@@ -48,7 +48,7 @@ export function scoreMap(map: Grid, mask: Uint8Array, tolerance = 4): Localisati
 }
 
 /** Whether a mask pixel lies within `r` pixels (Euclidean) of (x, y). */
-function nearMask(mask: Uint8Array, w: number, h: number, x: number, y: number, r: number): boolean {
+export function nearMask(mask: Uint8Array, w: number, h: number, x: number, y: number, r: number): boolean {
   const rr = Math.max(0, Math.floor(r));
   for (let dy = -rr; dy <= rr; dy++) {
     const yy = y + dy;

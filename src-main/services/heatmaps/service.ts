@@ -30,6 +30,8 @@ import { clearRunHeatmaps, listPredictions, listScores, upsertPrediction, upsert
 import { listRegionBoxes } from '../db/repos/regions.ts';
 import * as runs from '../db/repos/runs.ts';
 import type { EngineSample } from '../ml/data/source.ts';
+import { gridToOriginal, resizeOfModel } from '../ml/data/geometry.ts';
+import { readModelInfo } from '../ml/model/saved-model.ts';
 import type { HeatmapJobRequest } from '../ml/engine/jobs/heatmaps.ts';
 import { checkTarget, writeFileAtomic } from '../export-file.ts';
 import { trainingService } from '../ml/training-service.ts';
@@ -275,6 +277,7 @@ export class HeatmapService {
       ...(req.layer ? { layer: req.layer } : {}),
     });
     const stillOpen = () => this.s.projects.project === p;
+    const resize = resizeOfModel(readModelInfo(run.modelDir));
     await engine.run(
       'heatmaps',
       { modelDir: run.modelDir, samples, source: { kind: 'catalog', projectDir: p.dir }, requests: [req] },
@@ -283,10 +286,12 @@ export class HeatmapService {
         onEvent: (e) => {
           if (e.kind !== 'map' || !stillOpen()) return;
           const k: HeatmapKey = { runId: run.runId, imageId: e.imageId, method: e.method, classIndex: e.classIndex, paramsKey };
-          const grid: Grid = { width: e.width, height: e.height, data: e.data };
+          const row = rows.get(e.imageId);
+          // Letterboxed models: the map is put back in the photo's own shape before it is stored and scored.
+          const raw: Grid = { width: e.width, height: e.height, data: e.data };
+          const grid: Grid = row ? gridToOriginal(resize, row.width, row.height, raw) : raw;
           cache.write(k, grid, e.probabilities);
           upsertPrediction(p.db, run.runId, e.imageId, e.probabilities);
-          const row = rows.get(e.imageId);
           const classKey = run.classes[e.classIndex]!.key;
           if (row) this.storeScore(p, run, k, classKey, grid, row);
           onMap?.(e.imageId, mediaIdOf(k), classKey);

@@ -49,6 +49,7 @@ import type { EngineSample } from './data/source.ts';
 import { EngineClient, type EngineLauncher } from './engine/client.ts';
 import { checkInputSize, HEAD_LAYERS, parseBackbone } from './model/mobilenet.ts';
 import { MODEL_INFO_FILE, modelFilesOf, readModelInfo, writeModelFolder, writeModelInfo } from './model/saved-model.ts';
+import { resizeOfModel } from './data/geometry.ts';
 import { readModelJson } from './model/weights.ts';
 import { applyOperatingPoint, evaluate } from './train/metrics.ts';
 import { stratifiedGroupFolds } from './train/folds.ts';
@@ -85,6 +86,10 @@ export function resolveConfig(input: TrainConfigInput): TrainConfig {
     throw new ValidationError('The guidance weight must be from 0 to 100 (e.g. 1).');
   if (c.bestEpoch !== undefined && c.bestEpoch !== 'valLoss' && c.bestEpoch !== 'accuracyNearBestPointing')
     throw new ValidationError(`Unknown best-epoch rule "${String(c.bestEpoch)}" (valLoss or accuracyNearBestPointing).`);
+  if (c.resize !== undefined && c.resize !== 'squash' && c.resize !== 'letterbox')
+    throw new ValidationError(`Unknown resize "${String(c.resize)}" (squash or letterbox).`);
+  if (c.resize === 'letterbox' && c.task === 'anomaly')
+    throw new ValidationError('Letterbox is for classifiers; anomaly models squash the photos (leave resize out).');
   if (c.stopSmoothing !== undefined && !(c.stopSmoothing > 0 && c.stopSmoothing <= 1))
     throw new ValidationError('The early-stopping smoothing must be above 0 and at most 1 (1 = the raw validation loss).');
   if (!(c.learningRate > 0 && c.learningRate < 1)) throw new ValidationError('The learning rate must be between 0 and 1 (e.g. 0.0002).');
@@ -332,6 +337,8 @@ export class TrainingService {
       config.backbone = parent.backbone;
       config.inputSize = parent.inputSize;
       config.task = parent.task;
+      // A letterboxed model goes on seeing letterboxed photos unless the run asks otherwise.
+      if (input.resize === undefined && resizeOfModel(readModelInfo(parentModelDir)) === 'letterbox') config.resize = 'letterbox';
     }
     const weightsDir = config.weightsDir ?? findBackboneWeights(config.backbone, this.weightsDirs());
     readModelJson(weightsDir); // clear error now rather than in the engine
@@ -494,7 +501,11 @@ export class TrainingService {
           threshold: result.threshold,
           tta: config.tta ?? false,
           operatingPoint: op.choice,
-          preprocessing: { resize: 'fill', channels: 'rgb (grey repeated)', scale: '[-1,1]' },
+          preprocessing: {
+            resize: config.resize === 'letterbox' ? 'letterbox' : 'fill',
+            channels: 'rgb (grey repeated)',
+            scale: '[-1,1]',
+          },
           layers: {
             lastConv: parseBackbone(config.backbone).lastConvLayer,
             gap: HEAD_LAYERS.gap,

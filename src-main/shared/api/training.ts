@@ -13,6 +13,7 @@ import type {
 } from '../training-types.ts';
 import type { OperatingAim } from '../operating-point.ts';
 import type { TaskSnapshot } from '../types.ts';
+import type { SweepEstimate, SweepSpec, SweepStarted, SweepView } from '../sweep.ts';
 
 export interface TrainingApi {
   /**
@@ -60,6 +61,15 @@ export interface TrainingApi {
   listBackboneWeights(): Promise<BackboneWeightsReport>;
   /** Test hook: kills the engine process at once (a running job fails with EngineCrashedError). */
   debugCrashEngine(): Promise<void>;
+  /**
+   * The study's sweep: queues one run per (input size, fine-tuned blocks) of `spec` over `base` on the 'training'
+   * queue (one after another); each run's config carries the sweep tag. Every point is checked before any is queued.
+   */
+  startSweep(base: TrainConfigInput, spec: SweepSpec): Promise<SweepStarted>;
+  /** A sweep's runs (size, N, validation accuracy) and its best run. */
+  getSweep(sweepId: string): Promise<SweepView>;
+  /** The sum of the sweep's run estimates. */
+  estimateSweep(base: TrainConfigInput, spec: SweepSpec): Promise<SweepEstimate>;
 }
 
 export const trainingOperations = [
@@ -80,6 +90,9 @@ export const trainingOperations = [
   'estimateTraining',
   'listBackboneWeights',
   'debugCrashEngine',
+  'startSweep',
+  'getSweep',
+  'estimateSweep',
 ] as const satisfies readonly (keyof TrainingApi)[];
 
 export interface TrainingEvents {

@@ -9,6 +9,7 @@ import { CorruptImageError } from '../../../shared/errors.ts';
 import { openStoredImage } from '../../catalog/dataset.ts';
 import { Project, projectPaths, CATALOG_FILE } from '../../projects/project.ts';
 import { fileSource, sharpToRgb, type EngineSample, type SampleSource } from './source.ts';
+import { keyForResize, type ResizeMode } from './geometry.ts';
 
 export type SourceSpec = { kind: 'files' } | { kind: 'catalog'; projectDir: string };
 
@@ -21,20 +22,21 @@ function readOnlyProject(dir: string): Project {
   return p;
 }
 
-export async function openSource(spec: SourceSpec, samples: EngineSample[]): Promise<SampleSource> {
-  if (spec.kind === 'files' || samples.every((s) => s.path)) return fileSource(samples);
+/** `resize`: how photos become the square model input (the run's or the model's setting; default squash). */
+export async function openSource(spec: SourceSpec, samples: EngineSample[], resize: ResizeMode = 'squash'): Promise<SampleSource> {
+  if (spec.kind === 'files' || samples.every((s) => s.path)) return fileSource(samples, resize);
   const project = readOnlyProject(spec.projectDir);
-  const files = fileSource(samples);
+  const files = fileSource(samples, resize);
   return {
     count: samples.length,
     labelOf: (i) => samples[i]!.label,
     idOf: (i) => samples[i]!.id,
-    keyOf: (i) => samples[i]!.key,
+    keyOf: (i) => keyForResize(samples[i]!.key, resize),
     async loadPixels(i, size) {
       const s = samples[i]!;
       if (s.path) return files.loadPixels(i, size);
       try {
-        return await sharpToRgb(await openStoredImage(project, s.id), size, { autoOrient: false });
+        return await sharpToRgb(await openStoredImage(project, s.id), size, { autoOrient: false, resize });
       } catch (err) {
         if ((err as Error).name === 'CorruptImageError') throw err;
         throw new CorruptImageError(`Cannot read image ${s.id} of the catalog: ${(err as Error).message}`, { imageId: s.id });

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import { CorruptImageError, UnsupportedImageError } from '../../../shared/errors.ts';
 import { openImageBytes, sniffFormat, unsupportedFormatName } from '../../catalog/imaging.ts';
+import { fitGeometry, keyForResize, PAD_VALUE, paddingOf, type ResizeMode } from './geometry.ts';
 
 export interface SampleSource {
   readonly count: number;
@@ -15,7 +16,7 @@ export interface SampleSource {
   idOf(i: number): number;
   /** Stable content key (the image's sha256) for the embedding cache. */
   keyOf(i: number): string;
-  /** size x size x 3 RGB bytes (grey images repeated on three channels), resized with 'fill'. */
+  /** size x size x 3 RGB bytes (grey images repeated on three channels), resized by the source's ResizeMode. */
   loadPixels(i: number, size: number): Promise<Uint8Array>;
   close?(): void;
 }
@@ -31,13 +32,26 @@ export interface EngineSample {
   path?: string;
 }
 
-/** Decodes any sharp input to size x size x 3 RGB (EXIF-rotated, alpha dropped, grey repeated). */
-export async function sharpToRgb(img: Sharp, size: number, opts: { autoOrient?: boolean } = {}): Promise<Uint8Array> {
-  const { data, info } = await (opts.autoOrient === false ? img : img.rotate())
-    .resize(size, size, { fit: 'fill' })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+/**
+ * Decodes any sharp input to size x size x 3 RGB (EXIF-rotated, alpha dropped, grey repeated): squashed (the default)
+ * or letterboxed (aspect kept, centred, padded with PAD_VALUE; see geometry.ts).
+ */
+export async function sharpToRgb(img: Sharp, size: number, opts: { autoOrient?: boolean; resize?: ResizeMode } = {}): Promise<Uint8Array> {
+  const orient = opts.autoOrient !== false;
+  let pipe = orient ? img.rotate() : img;
+  if (opts.resize === 'letterbox') {
+    const m = await img.metadata();
+    let w = m.width ?? size;
+    let h = (m.pages ?? 1) > 1 && m.pageHeight ? m.pageHeight : (m.height ?? size);
+    // Inputs opened by openImageBytes auto-orient in the constructor too: a 90° EXIF turn swaps the sides either way.
+    if ((m.orientation ?? 1) >= 5) [w, h] = [h, w];
+    const g = fitGeometry(w, h, size, 'letterbox');
+    const bg = { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE, alpha: 1 };
+    pipe = pipe.resize(g.content.w, g.content.h, { fit: 'fill' }).extend({ ...paddingOf(g), background: bg });
+  } else {
+    pipe = pipe.resize(size, size, { fit: 'fill' });
+  }
+  const { data, info } = await pipe.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const n = size * size;
   if (info.channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(n * 3);
@@ -56,13 +70,13 @@ export async function sharpToRgb(img: Sharp, size: number, opts: { autoOrient?: 
  * reader, libvips failing on errors such as a PNG CRC mismatch): what the import accepts predicts, what it refuses
  * is refused here with the same reason.
  */
-export async function loadFileRgb(path: string, size: number): Promise<Uint8Array> {
+export async function loadFileRgb(path: string, size: number, resize: ResizeMode = 'squash'): Promise<Uint8Array> {
   try {
     const bytes = await readFile(path);
     const format = sniffFormat(bytes);
     if (format === null || format === 'other-image')
       throw new UnsupportedImageError(`${unsupportedFormatName(bytes) ?? 'This file'} is not a JPEG, PNG, BMP or TIFF image.`, { path });
-    return await sharpToRgb(openImageBytes(bytes, format), size, { autoOrient: false });
+    return await sharpToRgb(openImageBytes(bytes, format), size, { autoOrient: false, resize });
   } catch (err) {
     if (err instanceof UnsupportedImageError) throw err;
     throw new CorruptImageError(`Cannot read the image ${path}: ${(err as Error).message}`, { path });
@@ -70,16 +84,16 @@ export async function loadFileRgb(path: string, size: number): Promise<Uint8Arra
 }
 
 /** A source over image files (each sample carries its path). */
-export function fileSource(samples: EngineSample[]): SampleSource {
+export function fileSource(samples: EngineSample[], resize: ResizeMode = 'squash'): SampleSource {
   return {
     count: samples.length,
     labelOf: (i) => samples[i]!.label,
     idOf: (i) => samples[i]!.id,
-    keyOf: (i) => samples[i]!.key,
+    keyOf: (i) => keyForResize(samples[i]!.key, resize),
     loadPixels: (i, size) => {
       const p = samples[i]!.path;
       if (!p) throw new Error(`Sample ${samples[i]!.id} has no file path`);
-      return loadFileRgb(p, size);
+      return loadFileRgb(p, size, resize);
     },
   };
 }

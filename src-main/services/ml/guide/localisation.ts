@@ -10,6 +10,7 @@
  *
  * TF-free (plain typed arrays): used by the trainer in the engine and by tests.
  */
+import { nearMask } from '../../heatmaps/scoring.ts';
 
 /** Same tolerance as the heatmap service's scores (POINTING_TOLERANCE_PX in heatmaps/service.ts). */
 export const POINTING_TOLERANCE_PX = 4;
@@ -91,20 +92,6 @@ function axisWeights(g: number, n: number): { i0: Int32Array; i1: Int32Array; w1
 /** The pixel of an n-pixel axis closest to node j of g (the inverse of the upsampling's centre alignment). */
 function nodePixel(j: number, g: number, n: number): number {
   return Math.min(n - 1, Math.max(0, Math.round(((j + 0.5) * n) / g - 0.5)));
-}
-
-function nearMask(mask: Uint8Array, w: number, h: number, x: number, y: number, r: number): boolean {
-  const rr = Math.max(0, Math.floor(r));
-  for (let dy = -rr; dy <= rr; dy++) {
-    const yy = y + dy;
-    if (yy < 0 || yy >= h) continue;
-    for (let dx = -rr; dx <= rr; dx++) {
-      const xx = x + dx;
-      if (xx < 0 || xx >= w || dx * dx + dy * dy > r * r) continue;
-      if (mask[yy * w + xx]) return true;
-    }
-  }
-  return false;
 }
 
 /**

@@ -11,6 +11,7 @@ import { regionMask } from '../../catalog/dataset.ts';
 import { getImageRow } from '../../db/repos/images.ts';
 import { CATALOG_FILE } from '../../projects/project.ts';
 import type { EngineSample } from '../data/source.ts';
+import { fitGeometry, type ResizeMode } from '../data/geometry.ts';
 import { POINTING_TOLERANCE_PX } from './localisation.ts';
 
 /** A region mask in a frame of width x height pixels (the image's own, scaled down when large). */
@@ -35,6 +36,7 @@ export function readRegionMasks(
   classes: string[],
   okIndex: number | null,
   wanted: (s: EngineSample) => boolean,
+  resize: ResizeMode = 'squash',
 ): Map<number, RegionMask> {
   const out = new Map<number, RegionMask>();
   const db = new Database(join(projectDir, CATALOG_FILE), { readonly: true, fileMustExist: true });
@@ -52,10 +54,25 @@ export function readRegionMasks(
       const height = Math.max(1, Math.round(row.height * scale));
       const key = okIndex === null ? classes[s.label] : undefined;
       const mask = regionMask(db, s.id, width, height, key);
-      if (mask.some((v) => v === 1)) out.set(i, { mask, width, height, tolerance: POINTING_TOLERANCE_PX * scale });
+      if (!mask.some((v) => v === 1)) return;
+      const m = { mask, width, height, tolerance: POINTING_TOLERANCE_PX * scale };
+      out.set(i, resize === 'letterbox' ? letterboxMask(m) : m);
     });
   } finally {
     db.close();
   }
   return out;
+}
+
+/**
+ * A mask in the frame of a letterboxed input: the photo's frame placed in a square of its long side as the model
+ * input places it (geometry.ts), the padding outside every region. Maps on the model grid then scale onto it as a
+ * square, exactly as they scale onto a squashed photo's frame.
+ */
+export function letterboxMask(m: RegionMask): RegionMask {
+  const side = Math.max(m.width, m.height);
+  const c = fitGeometry(m.width, m.height, side, 'letterbox').content;
+  const mask = new Uint8Array(side * side);
+  for (let y = 0; y < m.height; y++) mask.set(m.mask.subarray(y * m.width, (y + 1) * m.width), (c.y + y) * side + c.x);
+  return { mask, width: side, height: side, tolerance: m.tolerance };
 }

@@ -152,4 +152,20 @@ export const runs = {
   'runs.hm.computing': 'Computing heatmaps: {done} / {total} images',
   'runs.hm.noRegions':
     'Heatmaps exist, but no image of this split has marked defect regions to score them against (import VOC boxes or draw regions in the Library).',
+  'runs.sweep.open': 'Sweep {id} ({count} runs)',
+  'runs.sweep.title': 'Sweep {id}',
+  'runs.sweep.intro':
+    'Validation accuracy of each run of the sweep, against input size and against fine-tuned blocks N (as in the study). The best run is marked.',
+  'runs.sweep.vsSize': 'Validation accuracy vs input size',
+  'runs.sweep.vsBlocks': 'Validation accuracy vs fine-tuned blocks N',
+  'runs.sweep.size': 'Input size (px)',
+  'runs.sweep.blocks': 'Fine-tuned blocks N',
+  'runs.sweep.lineN': 'N = {n}',
+  'runs.sweep.lineSize': '{size} px',
+  'runs.sweep.best': 'Best',
+  'runs.sweep.bestRun': 'Best: #{id} ({size} px, N = {n}) at {acc} validation accuracy.',
+  'runs.sweep.noneYet': 'No run of this sweep has finished yet; the charts fill in as runs finish.',
+  'runs.sweep.useActive': 'Use as active model',
+  'runs.sweep.activeSet': 'Run #{id} is now the active model.',
+  'runs.sweep.back': 'Back to runs',
 } as const;

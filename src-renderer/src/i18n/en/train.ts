@@ -56,6 +56,13 @@ export const train = {
   'train.data.sum': 'All classes',
   'train.data.randomApprox': 'Counts for a random split are approximate until the run draws it.',
   'train.data.labelsNote': 'Every labelled image of these classes is used; unlabelled images are left out.',
+  'train.data.resize': 'Photo shape',
+  'train.data.resizeSquash': 'Squash to a square',
+  'train.data.resizeSquashHint': 'The whole photo is stretched to the model’s square input (as in earlier runs).',
+  'train.data.resizeLetterbox': 'Keep the shape (letterbox)',
+  'train.data.resizeLetterboxHint':
+    'The photo is scaled to fit and the rest is padded in grey, so its shape is no cue. Inspect and heatmaps use the same rule.',
+  'train.data.useLetterbox': 'Use letterbox',
   'train.data.labels': 'Labels used for training',
   'train.data.labelsHintBinary':
     'Untick a defect type to leave its images out of this run (training, validation and test). OK and at least one defect type are needed.',
@@ -72,6 +79,8 @@ export const train = {
   'train.warn.noTest': 'No test set: hyper-parameters are tuned on validation, so keep a separate test set for the final check.',
   'train.warn.noVal': 'No validation images in the library split: a random validation split will be drawn.',
   'train.warn.oneClass': 'Only one class has images: a classifier needs at least two.',
+  'train.warn.aspectDiffers':
+    'Photo shapes differ between classes (“{narrow}” {narrowAspect}:1, “{wide}” {wideAspect}:1 width to height): squashed to a square, the shape alone can tell the classes apart. Keep the shape (letterbox) instead.',
   'train.warn.noOk': 'No OK images are labelled: the OK vs defect task needs defect-free examples.',
   'train.warn.none': 'The data looks ready for training.',
 
@@ -231,4 +240,17 @@ export const train = {
   'train.state.succeeded': 'Finished',
   'train.state.failed': 'Failed',
   'train.state.cancelled': 'Cancelled',
+  'train.sweep.open': 'Sweep…',
+  'train.sweep.title': 'Sweep over input size and fine-tuned blocks',
+  'train.sweep.intro':
+    'Queues one run per ticked size and N with the settings above (they run one after another), as in the study. Compare them afterwards in Runs.',
+  'train.sweep.sizes': 'Input sizes (px)',
+  'train.sweep.blocks': 'Fine-tuned blocks N (0 = transfer learning only)',
+  'train.sweep.count': '{count} runs',
+  'train.sweep.estimate': 'Estimate',
+  'train.sweep.estimating': 'Estimating…',
+  'train.sweep.estimateTotal': 'About {time} in all',
+  'train.sweep.start': 'Queue {count} runs',
+  'train.sweep.started': 'Sweep {id}: {count} runs queued.',
+  'train.sweep.close': 'Close',
 } as const;

@@ -153,4 +153,20 @@ export const runs: Record<keyof typeof en, string> = {
   'runs.hm.computing': 'ヒートマップを計算中：{done} / {total} 枚',
   'runs.hm.noRegions':
     'ヒートマップはありますが、このデータ区分の画像には評価に使う欠陥領域がありません（VOC の矩形を取り込むか、ライブラリで領域を描いてください）。',
+  'runs.sweep.open': 'スイープ {id}（{count} 件）',
+  'runs.sweep.title': 'スイープ {id}',
+  'runs.sweep.intro':
+    'スイープの各実行の検証正解率を、入力サイズ別・再学習ブロック数 N 別に示します（研究の図と同じ見方）。最良の実行に印を付けています。',
+  'runs.sweep.vsSize': '入力サイズ別の検証正解率',
+  'runs.sweep.vsBlocks': '再学習ブロック数 N 別の検証正解率',
+  'runs.sweep.size': '入力サイズ（px）',
+  'runs.sweep.blocks': '再学習ブロック数 N',
+  'runs.sweep.lineN': 'N = {n}',
+  'runs.sweep.lineSize': '{size} px',
+  'runs.sweep.best': '最良',
+  'runs.sweep.bestRun': '最良：#{id}（{size} px、N = {n}）検証正解率 {acc}',
+  'runs.sweep.noneYet': 'このスイープの実行はまだ完了していません。完了するたびにグラフに追加されます。',
+  'runs.sweep.useActive': '使用するモデルに設定',
+  'runs.sweep.activeSet': '実行 #{id} を使用するモデルに設定しました。',
+  'runs.sweep.back': '学習履歴に戻る',
 } satisfies Record<keyof typeof en, string>;

@@ -56,6 +56,13 @@ export const train: Record<keyof typeof en, string> = {
   'train.data.sum': '全クラス',
   'train.data.randomApprox': 'ランダム分割の枚数は、学習開始時に確定するまでの概算です。',
   'train.data.labelsNote': 'これらのクラスのラベル付き画像をすべて使います。ラベルなしの画像は使いません。',
+  'train.data.resize': '画像の形',
+  'train.data.resizeSquash': '正方形に引き伸ばす',
+  'train.data.resizeSquashHint': '画像全体をモデルの正方形入力に合わせて引き伸ばします（これまでの学習と同じ）。',
+  'train.data.resizeLetterbox': '形を保つ（レターボックス）',
+  'train.data.resizeLetterboxHint':
+    '縦横比を保って縮小し、余白をグレーで埋めます。画像の形が判別の手がかりになりません。検査とヒートマップも同じ方法で処理します。',
+  'train.data.useLetterbox': 'レターボックスにする',
   'train.data.labels': '学習に使うラベル',
   'train.data.labelsHintBinary':
     'チェックを外した欠陥種別の画像は、この学習（学習・検証・テストのすべて）から除外します。良品（OK）と1つ以上の欠陥種別が必要です。',
@@ -63,7 +70,7 @@ export const train: Record<keyof typeof en, string> = {
     'チェックを外したラベルの画像は、この学習（学習・検証・テストのすべて）から除外します。2つ以上のラベルが必要です。',
   'train.data.labelCount': '{count} 枚',
   'train.warn.fewTrain': '「{cls}」の学習用画像が {count} 枚しかありません。最低10枚（できれば50枚以上）を目安にしてください。',
-  'train.warn.fewVal': '「{cls}」の検証用画像が {count} 枚しかありません。検証精度のばらつきが大きくなります。',
+  'train.warn.fewVal': '「{cls}」の検証用画像が {count} 枚しかありません。検証正解率のばらつきが大きくなります。',
   'train.warn.unlabelled': 'ラベルなしの画像が {count} 枚あり、学習には使われません。',
   'train.warn.imbalance':
     'クラスの偏りが大きい：「{big}」は「{small}」の {ratio} 倍の枚数です。クラス重みで補正しますが、少ないクラスの画像を増やすのが最も効果的です。',
@@ -73,6 +80,8 @@ export const train: Record<keyof typeof en, string> = {
     'テストセットがありません。ハイパーパラメータは検証データで調整するため、最終確認用に別のテストセットを用意してください。',
   'train.warn.noVal': 'ライブラリのデータ区分に検証用画像がありません。ランダムに検証用が抽出されます。',
   'train.warn.oneClass': '画像のあるクラスが1つだけです。分類には2クラス以上が必要です。',
+  'train.warn.aspectDiffers':
+    'クラスによって画像の縦横比が異なります（「{narrow}」{narrowAspect}:1、「{wide}」{wideAspect}:1、幅:高さ）。正方形に引き伸ばすと、形だけでクラスを見分けてしまうおそれがあります。形を保つ（レターボックス）を選んでください。',
   'train.warn.noOk': '良品のラベルが付いた画像がありません。良品／欠陥の判別には欠陥のない画像が必要です。',
   'train.warn.none': 'データは学習できる状態です。',
 
@@ -196,7 +205,7 @@ export const train: Record<keyof typeof en, string> = {
   'train.live.batch': 'バッチ',
   'train.live.speed': '処理速度',
   'train.live.eta': '残り時間',
-  'train.live.bestEpoch': '最良エポック（検証損失・検証精度）',
+  'train.live.bestEpoch': '最良エポック（検証損失・検証正解率）',
   'train.live.best': '最良：{epoch}',
   'train.live.loss': '損失',
   'train.live.accuracy': '正解率',
@@ -231,4 +240,17 @@ export const train: Record<keyof typeof en, string> = {
   'train.state.succeeded': '完了',
   'train.state.failed': '失敗',
   'train.state.cancelled': '中止',
+  'train.sweep.open': 'スイープ…',
+  'train.sweep.title': '入力サイズと再学習ブロック数のスイープ',
+  'train.sweep.intro':
+    'チェックした入力サイズと N の組み合わせごとに、上の設定で 1 回ずつ学習を予約します（順番に実行）。研究と同じ比較です。結果は「学習履歴」で比べられます。',
+  'train.sweep.sizes': '入力サイズ（px）',
+  'train.sweep.blocks': '再学習ブロック数 N（0 = 転移学習のみ）',
+  'train.sweep.count': '{count} 件の実行',
+  'train.sweep.estimate': '所要時間を見積もる',
+  'train.sweep.estimating': '見積もり中…',
+  'train.sweep.estimateTotal': '合計 約 {time}',
+  'train.sweep.start': '{count} 件を予約',
+  'train.sweep.started': 'スイープ {id}：{count} 件の実行を予約しました。',
+  'train.sweep.close': '閉じる',
 } satisfies Record<keyof typeof en, string>;

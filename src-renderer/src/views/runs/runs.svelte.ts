@@ -2,12 +2,14 @@ import type { RunDetail, RunSummary } from '../../../../src-main/shared/training
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
 
-export type RunsPage = { kind: 'list' } | { kind: 'report'; runId: number } | { kind: 'compare'; runIds: number[] };
+export type RunsPage =
+  { kind: 'list' } | { kind: 'report'; runId: number } | { kind: 'compare'; runIds: number[] } | { kind: 'sweep'; sweepId: string };
 
-/** Reads the sub-route after #/runs: #/runs/12 (report), #/runs/compare/3,4 (comparison). */
+/** Reads the sub-route after #/runs: #/runs/12 (report), #/runs/compare/3,4 (comparison), #/runs/sweep/ID (a sweep). */
 export function pageFromHash(hash: string): RunsPage {
   const parts = hash.replace(/^#\/?/, '').split('/');
   if (parts[0] !== 'runs') return { kind: 'list' };
+  if (parts[1] === 'sweep' && parts[2]) return { kind: 'sweep', sweepId: decodeURIComponent(parts[2]) };
   if (parts[1] === 'compare') {
     const ids = (parts[2] ?? '')
       .split(',')
@@ -22,6 +24,7 @@ export function pageFromHash(hash: string): RunsPage {
 export function hashFor(page: RunsPage): string {
   if (page.kind === 'report') return `#/runs/${page.runId}`;
   if (page.kind === 'compare') return `#/runs/compare/${page.runIds.join(',')}`;
+  if (page.kind === 'sweep') return `#/runs/sweep/${encodeURIComponent(page.sweepId)}`;
   return '#/runs';
 }
 

@@ -51,11 +51,14 @@ export type DataWarning =
   | { kind: 'noTest' }
   | { kind: 'noVal' }
   | { kind: 'oneClass' }
-  | { kind: 'noOk' };
+  | { kind: 'noOk' }
+  | { kind: 'aspectDiffers'; narrow: string; narrowAspect: number; wide: string; wideAspect: number };
 
 const MIN_TRAIN = 10;
 const MIN_VAL = 3;
 const IMBALANCE = 5;
+/** Mean photo aspects of two classes this far apart (ratio) make squashing hand the model a cue: offer letterbox. */
+const ASPECT_SPREAD = 1.1;
 
 /** The training wizard: configuration being edited, the catalog facts it needs, and the estimate. */
 export class TrainWizard {
@@ -175,7 +178,7 @@ export class TrainWizard {
     ];
   }
 
-  warnings(rows: ClassRow[]): DataWarning[] {
+  warnings(rows: ClassRow[], lang: 'en' | 'ja' = 'en'): DataWarning[] {
     const w: DataWarning[] = [];
     const s = this.stats;
     if (!s) return w;
@@ -193,6 +196,8 @@ export class TrainWizard {
       const ratio = big.total / Math.max(1, small.total);
       if (ratio >= IMBALANCE) w.push({ kind: 'imbalance', ratio, big: big.name, small: small.name });
     }
+    const aspect = this.aspectSpread(lang);
+    if (aspect) w.push(aspect);
     if (rows.reduce((a, r) => a + r.val, 0) === 0 && this.config.split.mode === 'catalog') w.push({ kind: 'noVal' });
     const test = rows.reduce((a, r) => a + r.test, 0);
     if (this.config.split.mode === 'catalog') {
@@ -200,6 +205,22 @@ export class TrainWizard {
       else if (this.splitSettings && !this.splitSettings.testLocked) w.push({ kind: 'testNotLocked', count: test });
     }
     return w;
+  }
+
+  /**
+   * The two included labels whose photos differ most in mean aspect (width / height), when they differ by
+   * ASPECT_SPREAD or more: squashed square, the shape alone tells the classes apart. Null otherwise.
+   */
+  aspectSpread(lang: 'en' | 'ja'): Extract<DataWarning, { kind: 'aspectDiffers' }> | null {
+    const s = this.stats;
+    if (!s || this.config.task === 'anomaly') return null;
+    const withAspect = s.perLabel.filter((p) => !this.excluded.includes(p.key) && p.total > 0 && p.aspect && p.aspect > 0);
+    if (withAspect.length < 2) return null;
+    const narrow = withAspect.reduce((a, b) => (b.aspect! < a.aspect! ? b : a));
+    const wide = withAspect.reduce((a, b) => (b.aspect! > a.aspect! ? b : a));
+    if (wide.aspect! / narrow.aspect! < ASPECT_SPREAD) return null;
+    const name = (p: (typeof withAspect)[number]) => (lang === 'ja' ? p.nameJa || p.nameEn : p.nameEn);
+    return { kind: 'aspectDiffers', narrow: name(narrow), narrowAspect: narrow.aspect!, wide: name(wide), wideAspect: wide.aspect! };
   }
 
   /** Blocking problems (training cannot start). */

@@ -14,6 +14,7 @@ import { defineJob, type EngineContext } from '../job.ts';
 import { ValidationError } from '../../../../shared/errors.ts';
 import { anomalyMap } from '../../anomaly/model.ts';
 import { readModelInfo } from '../../model/saved-model.ts';
+import { resizeOfModel } from '../../data/geometry.ts';
 import { loadAnomalyModel } from './anomaly.ts';
 
 export interface HeatmapJobRequest {
@@ -63,7 +64,8 @@ export interface HeatmapsJobResult {
 export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, HeatmapsJobResult>()('heatmaps', async (p, ctx) => {
   const fwdBackend = ctx.backends.inference;
   const gradBackend = ctx.backends.training;
-  const source = await openSource(p.source, p.samples);
+  // The model's own geometry (squash or letterbox): maps lie on its input grid; the main side maps them back.
+  const source = await openSource(p.source, p.samples, resizeOfModel(readModelInfo(p.modelDir)));
   let maps = 0;
   const total = p.samples.length * p.requests.length;
   let done = 0;

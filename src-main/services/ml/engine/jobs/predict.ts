@@ -5,6 +5,7 @@ import { predictSamples } from '../../train/trainer.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob } from '../job.ts';
 import { readModelInfo } from '../../model/saved-model.ts';
+import { resizeOfModel } from '../../data/geometry.ts';
 import { anomalyScoreJob } from './anomaly.ts';
 
 export interface PredictJobParams {
@@ -30,7 +31,7 @@ export const predictJob = defineJob<PredictJobParams, PredictJobEvent, PredictJo
     return { probabilities: r.probabilities, ids: r.ids };
   }
   const { model, info } = await loadClassifier(p.modelDir, ctx.backends.inference);
-  const source = await openSource(p.source, p.samples);
+  const source = await openSource(p.source, p.samples, resizeOfModel(info));
   try {
     const idx = p.samples.map((_, i) => i);
     const scored = await predictSamples(model, source, idx, info.inputSize, ctx.backends.inference, ctx.signal, {

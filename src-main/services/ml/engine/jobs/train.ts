@@ -31,7 +31,7 @@ export const trainJob = defineJob<TrainJobParams, TrainJobEvent, TrainJobResult>
   const crashAt = Number(process.env.KENSA_ENGINE_CRASH_AT_EPOCH ?? 0);
   const backboneWeights = readWeightSet(p.backboneWeightsDir);
   const initialWeights = p.initialModelDir ? readWeightSet(p.initialModelDir) : null;
-  const source = await openSource(p.source, p.samples);
+  const source = await openSource(p.source, p.samples, p.config.resize ?? 'squash');
   const splits = { train: [] as number[], val: [] as number[], test: [] as number[] };
   p.samples.forEach((s, i) => splits[s.split].push(i));
   let lastBatchEmit = 0;
@@ -44,6 +44,7 @@ export const trainJob = defineJob<TrainJobParams, TrainJobEvent, TrainJobResult>
           p.classes,
           p.okIndex,
           (s) => s.split === 'val' || (p.config.guideRegions === true && s.split === 'train'),
+          p.config.resize ?? 'squash',
         )
       : null;
   try {
