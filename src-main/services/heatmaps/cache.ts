@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import type { HeatmapMethod, HeatmapParams } from '../../shared/heatmap-types.ts';
 import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
-import type { Grid } from './math.ts';
+import type { Grid } from './grid.ts';
 
 const MAGIC = 0x314d484b; // 'KHM1'
 

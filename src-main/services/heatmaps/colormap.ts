@@ -1,5 +1,5 @@
 /** Colour maps for heatmaps (value in [0, 1] → RGB bytes) and the overlay of a map on an image. */
-import type { Grid } from './math.ts';
+import type { Grid } from './grid.ts';
 
 export type ColormapName = 'turbo' | 'jet' | 'grey';
 export const COLORMAPS: readonly ColormapName[] = ['turbo', 'jet', 'grey'];

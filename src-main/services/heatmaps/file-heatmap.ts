@@ -19,7 +19,7 @@ import { readModelInfo } from '../ml/model/saved-model.ts';
 import { trainingService } from '../ml/training-service.ts';
 import type { MediaFile, Services } from '../services.ts';
 import { runFingerprint } from './cache.ts';
-import { normaliseFor, type Grid } from './math.ts';
+import { normaliseFor, type Grid } from './grid.ts';
 import { overlayRgb, pngOf, rgbOf } from './render.ts';
 
 export interface FileHeatmapRequest {

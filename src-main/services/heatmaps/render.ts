@@ -5,7 +5,7 @@
 import sharp, { type OverlayOptions, type Sharp } from 'sharp';
 import type { ColormapName } from '../../shared/heatmap-types.ts';
 import { colormapLut, overlay } from './colormap.ts';
-import { resizeBilinear, type Grid } from './math.ts';
+import { resizeBilinear, type Grid } from './grid.ts';
 
 /** Largest side of rendered heatmaps (display and export). */
 export const MAX_RENDER_SIDE = 640;

@@ -4,7 +4,7 @@
  * - energy in region: share of the map's mass (non-negative values) inside the region.
  * Region area share is returned too: it is what energy in region would be for a uniform map (the chance level).
  */
-import type { Grid } from './math.ts';
+import type { Grid } from './grid.ts';
 
 export interface LocalisationScore {
   pointing: boolean;

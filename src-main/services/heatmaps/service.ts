@@ -39,7 +39,7 @@ import type { Project } from '../projects/project.ts';
 import type { MediaFile, Services } from '../services.ts';
 import type { TaskContext } from '../tasks/task-manager.ts';
 import { HeatmapCache, mediaIdOf, paramsFromKey, paramsKeyOf, parseMediaId, runFingerprint, type HeatmapKey } from './cache.ts';
-import { normaliseFor, resizeBilinear, type Grid } from './math.ts';
+import { normaliseFor, resizeBilinear, type Grid } from './grid.ts';
 import { contactSheet, overlayRgb, pngOf, rgbOf, withLegend, type RgbImage } from './render.ts';
 import { METHOD_NAMES, planContactSheet } from './contact-sheet.ts';
 import { aggregateScores, scoreMap } from './scoring.ts';

@@ -8,11 +8,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelWeightsError } from '../../../shared/errors.ts';
+import { readModelJson } from './model-json.ts';
 
-export interface WeightsManifestGroup {
-  paths: string[];
-  weights: tf.io.WeightsManifestEntry[];
-}
+export { readModelJson, type WeightsManifestGroup } from './model-json.ts';
 
 /** Weights by name ('layer/weight') as plain arrays: no tensors until they are assigned. */
 export interface WeightSet {
@@ -22,31 +20,6 @@ export interface WeightSet {
   byName: Map<string, { shape: number[]; values: Float32Array }>;
 }
 
-interface ModelJson {
-  modelTopology?: unknown;
-  weightsManifest?: WeightsManifestGroup[];
-}
-
-export function readModelJson(dir: string): ModelJson {
-  const file = join(dir, 'model.json');
-  if (!existsSync(dir))
-    throw new ModelWeightsError(
-      `The weights folder ${dir} does not exist. Choose a folder with a model.json (TensorFlow.js layers format).`,
-      { dir },
-    );
-  if (!existsSync(file))
-    throw new ModelWeightsError(
-      `No model.json in ${dir}. Pretrained weights must be in TensorFlow.js layers format (model.json beside its weight files).`,
-      { dir },
-    );
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
-  } catch (err) {
-    throw new ModelWeightsError(`${file} is not valid JSON: ${(err as Error).message}`, { file });
-  }
-}
-
-/** Loads every weight of a layers-format folder; clear errors for missing or truncated shards. */
 export function readWeightSet(dir: string): WeightSet {
   const json = readModelJson(dir);
   const manifest = json.weightsManifest;
