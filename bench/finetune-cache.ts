@@ -26,6 +26,7 @@ import type { PrefixCacheOptions, PrefixCacheStats } from '../src-main/services/
 import { Trainer, type TrainerEvent } from '../src-main/services/ml/train/trainer.ts';
 import { resolveConfig } from '../src-main/services/ml/training-service.ts';
 import type { BackboneId } from '../src-main/shared/training-types.ts';
+import { V1_BLOCKS } from '../src-main/services/ml/model/backbone-table.ts';
 
 const MODELS = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/models');
 const args = process.argv.slice(2);
@@ -45,28 +46,12 @@ const BATCH = 16;
 
 // ---------------------------------------------------------------- FLOPs (MobileNet v1)
 
-const V1: [number, number][] = [
-  [64, 1],
-  [128, 2],
-  [128, 1],
-  [256, 2],
-  [256, 1],
-  [512, 2],
-  [512, 1],
-  [512, 1],
-  [512, 1],
-  [512, 1],
-  [512, 1],
-  [1024, 2],
-  [1024, 1],
-];
-
 /** Conv multiply-adds per image of each block (0 = stem) of v1 at `alpha` and `size`. */
 function blockMacs(alpha: number, size: number): number[] {
   let s = Math.ceil(size / 2);
   let c = Math.floor(32 * alpha);
   const out = [s * s * 27 * c];
-  for (const [f, stride] of V1) {
+  for (const [f, stride] of V1_BLOCKS) {
     s = Math.ceil(s / stride);
     const co = Math.floor(f * alpha);
     out.push(s * s * 9 * c + s * s * c * co);

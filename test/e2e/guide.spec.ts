@@ -1,6 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { join } from 'node:path';
-import { apiCall, switchLanguage, waitForTask, writeNeuCrops } from '../helpers/e2e-api.ts';
+import { apiCall, switchLanguage, waitForTask, createNeuProject } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -15,11 +14,7 @@ const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLang
 
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
-  const src = join(server.tmp, 'photos');
-  await writeNeuCrops(src, { ok: 'patches', scratch: 'scratches' }, 14);
-  await call('createProject', join(server.tmp, 'project'), 'Line 3');
-  const snap = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
-  expect((await waitForTask(server, snap.id)).state).toBe('succeeded');
+  await createNeuProject(server, { ok: 'patches', scratch: 'scratches' }, 14);
   const types = await call<{ id: number; key: string }[]>('listDefectTypes');
   const ok = types.find((t) => t.key === 'ok')!;
   const page = await call<{ items: { id: number; labelId: number | null }[] }>('listImages', { limit: 1000 });

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiCall, trainRuns, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
+import { apiCall, createNeuProject, switchLanguage, trainRuns } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -13,8 +13,6 @@ let runA = 0;
 let runB = 0;
 
 const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
-
-const waitTask = (id: string): Promise<{ state: string }> => waitForTask(server, id);
 
 const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLanguage(server, page, lang);
 
@@ -28,11 +26,7 @@ async function shoot(page: Page, name: string, ready: () => Promise<void>): Prom
 
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
-  const src = join(server.tmp, 'photos');
-  await writeNeuCrops(src, { ok: 'crazing', scratch: 'scratches' }, 10);
-  await call('createProject', join(server.tmp, 'project'), 'Line 3');
-  const imp = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
-  expect((await waitTask(imp.id)).state).toBe('succeeded');
+  await createNeuProject(server, { ok: 'crazing', scratch: 'scratches' }, 10);
   const split = { mode: 'random', valFraction: 0.3, testFraction: 0.2, seed: 3 };
   [runA, runB] = (await trainRuns(server, [
     {

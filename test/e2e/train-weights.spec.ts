@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { apiCall, waitForTask, switchLanguage, writeNeuCrops } from '../helpers/e2e-api.ts';
+import { apiCall, createNeuProject, switchLanguage } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /**
@@ -16,11 +16,7 @@ const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLang
 
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
-  const src = join(server.tmp, 'photos');
-  await writeNeuCrops(src, { ok: 'crazing', scratch: 'scratches' }, 4);
-  await call('createProject', join(server.tmp, 'project'), 'Line 3');
-  const snap = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
-  expect((await waitForTask(server, snap.id)).state).toBe('succeeded');
+  await createNeuProject(server, { ok: 'crazing', scratch: 'scratches' }, 4);
 });
 test.afterAll(async () => {
   await server.stop();

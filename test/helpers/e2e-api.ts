@@ -50,6 +50,18 @@ export async function writeNeuCrops(dir: string, folders: Record<string, string>
 }
 
 /**
+ * A project named "Line 3" of NEU crops (see {@link writeNeuCrops}) imported with labels from folders, as most
+ * specs start: writes the crops under `<server.tmp>/photos`, creates the project, imports and waits.
+ */
+export async function createNeuProject(server: RunningServer, folders: Record<string, string>, count: number): Promise<void> {
+  const src = join(server.tmp, 'photos');
+  await writeNeuCrops(src, folders, count);
+  await apiCall(server, 'createProject', join(server.tmp, 'project'), 'Line 3');
+  const snap = await apiCall<{ id: string }>(server, 'startImport', { paths: [src], labels: { from: 'folders' } });
+  expect((await waitForTask(server, snap.id)).state).toBe('succeeded');
+}
+
+/**
  * Starts training runs (queued one after another by the server), waits until all have succeeded and returns their
  * run ids in order.
  */
