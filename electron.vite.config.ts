@@ -9,8 +9,8 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/main/index.ts'),
-          probe: resolve(__dirname, 'src-main/services/ml/backend/probe-main.ts'),
-          engine: resolve(__dirname, 'src-main/services/ml/engine/engine-main.ts'),
+          probe: resolve(__dirname, 'src-main/engine/backend/probe-main.ts'),
+          engine: resolve(__dirname, 'src-main/engine/main.ts'),
         },
         // package.json says "type": "module", so CommonJS output must be .cjs.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },

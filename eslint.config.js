@@ -23,11 +23,37 @@ export default ts.config(
   {
     // The services must run under plain Node: only src-main/main and the preload may import electron.
     files: ['src-main/**/*.ts'],
-    ignores: ['src-main/main/**', 'src-main/preload/**'],
+    ignores: ['src-main/main/**', 'src-main/preload/**', 'src-main/engine/**'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'Services must not import electron (they run under plain Node).' }] },
+        {
+          paths: [{ name: 'electron', message: 'Services must not import electron (they run under plain Node).' }],
+          patterns: [
+            {
+              group: ['@tensorflow/*'],
+              allowTypeImports: true,
+              message: 'Only src-main/engine/ (the engine process) loads TensorFlow.js; the main side uses TF-free tables.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The engine process is the one place that loads TensorFlow.js; it never imports electron either.
+    files: ['src-main/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The engine runs as a plain Node utility process.' }] }],
+    },
+  },
+  {
+    // Electron's main process and the preload own the window and the catalog: no TensorFlow.js there either.
+    files: ['src-main/main/**/*.ts', 'src-main/preload/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@tensorflow/*'], allowTypeImports: true, message: 'Only src-main/engine/ loads TensorFlow.js.' }] },
       ],
     },
   },

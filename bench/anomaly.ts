@@ -17,16 +17,16 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { renderCore, type DemoDefect } from '../src-main/services/catalog/demo/render.ts';
 import { aggregateScores, scoreMap } from '../src-main/services/heatmaps/scoring.ts';
-import { anomalyTaps } from '../src-main/services/ml/anomaly/features.ts';
-import { AnomalyModel, anomalyMap, DEFAULT_ANOMALY } from '../src-main/services/ml/anomaly/model.ts';
+import { anomalyTaps } from '../src-main/engine/anomaly/features.ts';
+import { AnomalyModel, anomalyMap, DEFAULT_ANOMALY } from '../src-main/engine/anomaly/model.ts';
 import { loadFileRgb } from '../src-main/services/ml/data/source.ts';
-import { buildClassifier, parseBackbone } from '../src-main/services/ml/model/mobilenet.ts';
-import { pixelsToBatch } from '../src-main/services/ml/model/tf-util.ts';
-import { assignWeightsByName, readWeightSet } from '../src-main/services/ml/model/weights.ts';
+import { buildClassifier, parseBackbone } from '../src-main/engine/model/mobilenet.ts';
+import { pixelsToBatch } from '../src-main/engine/model/tf-util.ts';
+import { assignWeightsByName, readWeightSet } from '../src-main/engine/model/weights.ts';
 import { rocCurve } from '../src-main/services/ml/train/metrics.ts';
 import { findBackboneWeights } from '../src-main/services/ml/training-service.ts';
 import { createRng, shuffleInPlace } from '../src-main/services/ml/train/rng.ts';
-import { initWasmBackend } from '../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { initWasmBackend } from '../src-main/engine/wasm-grads/setup-wasm.ts';
 import type { AnomalyModelParams, BackboneId } from '../src-main/shared/training-types.ts';
 
 const arg = (name: string, def: string) => {

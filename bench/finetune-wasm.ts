@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initWasmBackend } from '../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { initWasmBackend } from '../src-main/engine/wasm-grads/setup-wasm.ts';
 
 const ALPHAS = (process.env['BENCH_ALPHAS']?.split(',').map(Number) ?? [0.25, 0.75]) as readonly number[];
 const TRAIN_BLOCKS = [2, 6] as const;

@@ -8,7 +8,7 @@ import { parseMediaPath } from '../shared/media-url.ts';
 import { createHandlers, invoke } from '../services/handlers/index.ts';
 import { resolveProjectMedia } from '../services/media.ts';
 import { probeScript } from '../services/ml/backend/probe-child.ts';
-import { engineEntry, type EngineLauncher } from '../services/ml/engine/client.ts';
+import { engineEntry, type EngineLauncher } from '../services/engine/client.ts';
 import { setEngineLauncher } from '../services/ml/training-service.ts';
 import { Services } from '../services/services.ts';
 import { openInitialProject } from '../services/startup.ts';

@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { greedyCoreset, StreamingCoreset } from '../../src-main/services/ml/anomaly/coreset.ts';
-import { anomalyTaps, createExtractor } from '../../src-main/services/ml/anomaly/features.ts';
-import { PatchBank } from '../../src-main/services/ml/anomaly/knn.ts';
-import { AnomalyModel, anomalyMap, DEFAULT_ANOMALY } from '../../src-main/services/ml/anomaly/model.ts';
-import { readWeightSet } from '../../src-main/services/ml/model/weights.ts';
+import { greedyCoreset, StreamingCoreset } from '../../src-main/engine/anomaly/coreset.ts';
+import { anomalyTaps, createExtractor } from '../../src-main/engine/anomaly/features.ts';
+import { PatchBank } from '../../src-main/engine/anomaly/knn.ts';
+import { AnomalyModel, anomalyMap, DEFAULT_ANOMALY } from '../../src-main/engine/anomaly/model.ts';
+import { readWeightSet } from '../../src-main/engine/model/weights.ts';
 import { rocCurve } from '../../src-main/services/ml/train/metrics.ts';
 import { createRng } from '../../src-main/services/ml/train/rng.ts';
-import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');
 

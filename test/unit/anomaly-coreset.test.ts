@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { greedyCoreset, greedyCoresetCpu } from '../../src-main/services/ml/anomaly/coreset.ts';
+import { greedyCoreset, greedyCoresetCpu } from '../../src-main/engine/anomaly/coreset.ts';
 import { createRng } from '../../src-main/services/ml/train/rng.ts';
-import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 
 beforeAll(async () => {
   await initWasmBackend();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anomalySplit } from '../../src-main/services/ml/anomaly/anomaly-run.ts';
-import { chooseAnomalyThreshold, normaliseScore, quantile, rawScoreAt } from '../../src-main/services/ml/anomaly/threshold.ts';
+import { chooseAnomalyThreshold, normaliseScore, quantile, rawScoreAt } from '../../src-main/engine/anomaly/threshold.ts';
 
 describe('anomaly threshold', () => {
   it('normalises raw scores so that the threshold sits at 0.5, monotone and below 1', () => {

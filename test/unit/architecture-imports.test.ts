@@ -40,10 +40,21 @@ describe('architecture', () => {
     const { files, tf } = reach(['src-main/main/index.ts', 'src-main/server/serve.ts']);
     expect(files.size).toBeGreaterThan(50);
     expect(tf.map((f) => chain(files, f))).toEqual([]);
+    // Engine-only code lives in src-main/engine/; the catalog's process imports none of it at run time.
+    const engineDir = resolve(ROOT, 'src-main/engine') + '/';
+    const engineFiles = [...files.keys()].filter((f) => f.startsWith(engineDir));
+    expect(engineFiles.map((f) => chain(files, f))).toEqual([]);
+  });
+
+  it('every runtime TensorFlow.js import in src-main lives under src-main/engine/', () => {
+    const { files, tf } = reach(['src-main/engine/main.ts', 'src-main/engine/backend/probe-main.ts']);
+    expect(files.size).toBeGreaterThan(40);
+    const outside = tf.filter((f) => !f.startsWith(resolve(ROOT, 'src-main/engine') + '/'));
+    expect(outside.map((f) => relative(ROOT, f))).toEqual([]);
   });
 
   it('the check sees a runtime TensorFlow import when there is one (the engine entry point)', () => {
-    const { tf } = reach(['src-main/services/ml/engine/engine-main.ts']);
+    const { tf } = reach(['src-main/engine/main.ts']);
     expect(tf.length).toBeGreaterThan(0);
   });
 });

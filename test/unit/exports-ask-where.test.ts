@@ -14,9 +14,9 @@ import type { TaskSnapshot } from '../../src-main/shared/types.ts';
 import { runImport } from '../../src-main/services/catalog/import.ts';
 import { ensureCatalog } from '../../src-main/services/catalog/service.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
-import { buildClassifier, parseBackbone } from '../../src-main/services/ml/model/mobilenet.ts';
+import { buildClassifier, parseBackbone } from '../../src-main/engine/model/mobilenet.ts';
 import { writeModelFolder } from '../../src-main/services/ml/model/saved-model.ts';
-import { modelArtifacts } from '../../src-main/services/ml/model/tf-util.ts';
+import { modelArtifacts } from '../../src-main/engine/model/tf-util.ts';
 import { Services } from '../../src-main/services/services.ts';
 
 const NEU = join(import.meta.dirname, '../../../shared/datasets/neu-det');

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
-import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 
 const TOLERANCE = 1e-3;
 const SIZE = 32;

@@ -5,14 +5,14 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmForProbe } from '../../src-main/services/ml/backend/wasm-init.ts';
+import { initWasmForProbe } from '../../src-main/engine/backend/wasm-init.ts';
 import type { SampleSource } from '../../src-main/services/ml/data/source.ts';
-import { addGuidanceGradient, guidanceLoss, guidanceLossTensor, variantTarget } from '../../src-main/services/ml/guide/guidance.ts';
+import { addGuidanceGradient, guidanceLoss, guidanceLossTensor, variantTarget } from '../../src-main/engine/guide/guidance.ts';
 import { prepareTarget } from '../../src-main/services/ml/guide/localisation.ts';
 import type { RegionMask } from '../../src-main/services/ml/guide/regions.ts';
-import { readWeightSet } from '../../src-main/services/ml/model/weights.ts';
+import { readWeightSet } from '../../src-main/engine/model/weights.ts';
 import { createRng } from '../../src-main/services/ml/train/rng.ts';
-import { Trainer, type TrainerEvent } from '../../src-main/services/ml/train/trainer.ts';
+import { Trainer, type TrainerEvent } from '../../src-main/engine/train/trainer.ts';
 import { resolveConfig } from '../../src-main/services/ml/training-service.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillGaussian } from '../../src-main/services/heatmaps/gaussian.ts';
+import { fillGaussian } from '../../src-main/engine/heatmaps/gaussian.ts';
 
 /** Φ(x), accurate to well below the KS tolerance (the usual 7-digit erf approximations are too coarse at 10⁶ draws). */
 function normalCdf(x: number): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heatmapLayers } from '../../src-main/services/heatmaps/layers.ts';
-import { buildSegment, parseBackbone } from '../../src-main/services/ml/model/mobilenet.ts';
+import { buildSegment, parseBackbone } from '../../src-main/engine/model/mobilenet.ts';
 
 describe('heatmapLayers', () => {
   it('lists v1 pointwise outputs with strides and sides at the input size', () => {

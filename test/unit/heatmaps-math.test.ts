@@ -10,10 +10,10 @@ import {
   saliency,
   smoothGrad,
   spatialLayers,
-} from '../../src-main/services/heatmaps/math.ts';
-import { fillGaussian } from '../../src-main/services/heatmaps/gaussian.ts';
+} from '../../src-main/engine/heatmaps/math.ts';
+import { fillGaussian } from '../../src-main/engine/heatmaps/gaussian.ts';
 import { aggregateScores, scoreMap } from '../../src-main/services/heatmaps/scoring.ts';
-import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
+import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 import { colorOf, overlay } from '../../src-main/services/heatmaps/colormap.ts';
 
 beforeAll(async () => {

@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KensaModelInfo } from '../../src-main/shared/training-types.ts';
 import { neuSamples } from '../../src-main/services/ml/data/neu.ts';
-import { EngineClient } from '../../src-main/services/ml/engine/client.ts';
-import type { TrainJobParams } from '../../src-main/services/ml/engine/jobs/train.ts';
+import { EngineClient } from '../../src-main/services/engine/client.ts';
+import type { TrainJobParams } from '../../src-main/engine/jobs/train.ts';
 import { writeModelFolder } from '../../src-main/services/ml/model/saved-model.ts';
 import { resolveConfig } from '../../src-main/services/ml/training-service.ts';
 

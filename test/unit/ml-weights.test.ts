@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
-import {
-  blockOfLayer,
-  buildClassifier,
-  buildSegment,
-  featureShapeAfter,
-  parseBackbone,
-} from '../../src-main/services/ml/model/mobilenet.ts';
-import { assignWeightsByName, readWeightSet } from '../../src-main/services/ml/model/weights.ts';
+import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
+import { blockOfLayer, buildClassifier, buildSegment, featureShapeAfter, parseBackbone } from '../../src-main/engine/model/mobilenet.ts';
+import { assignWeightsByName, readWeightSet } from '../../src-main/engine/model/weights.ts';
 import { findBackboneWeights, resolveConfig } from '../../src-main/services/ml/training-service.ts';
 
 const MODELS = resolve(import.meta.dirname, '../../../shared/models');

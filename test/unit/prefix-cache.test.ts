@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initWasmForProbe } from '../../src-main/services/ml/backend/wasm-init.ts';
+import { initWasmForProbe } from '../../src-main/engine/backend/wasm-init.ts';
 import { neuSamples } from '../../src-main/services/ml/data/neu.ts';
 import { fileSource } from '../../src-main/services/ml/data/source.ts';
 import {
@@ -18,8 +18,8 @@ import {
   copyWeightsByName,
   featureShapeAfter,
   parseBackbone,
-} from '../../src-main/services/ml/model/mobilenet.ts';
-import { readWeightSet } from '../../src-main/services/ml/model/weights.ts';
+} from '../../src-main/engine/model/mobilenet.ts';
+import { readWeightSet } from '../../src-main/engine/model/weights.ts';
 import {
   cachedFeatureBatches,
   decodeHalf,
@@ -27,10 +27,10 @@ import {
   fromHalfBits,
   PrefixCache,
   toHalfBits,
-} from '../../src-main/services/ml/train/prefix-cache.ts';
-import { Trainer, type TrainerEvent } from '../../src-main/services/ml/train/trainer.ts';
+} from '../../src-main/engine/train/prefix-cache.ts';
+import { Trainer, type TrainerEvent } from '../../src-main/engine/train/trainer.ts';
 import { resolveConfig } from '../../src-main/services/ml/training-service.ts';
-import type { PrefixCacheOptions } from '../../src-main/services/ml/train/prefix-cache.ts';
+import type { PrefixCacheOptions } from '../../src-main/engine/train/prefix-cache.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');
 const tmp = mkdtempSync(join(tmpdir(), 'kensa-prefix-'));

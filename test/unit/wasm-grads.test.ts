@@ -12,11 +12,11 @@ import {
   MOBILENET_TRAINING_KERNELS,
   missingWasmGradientKernels,
   registerWasmGradientKernels,
-} from '../../src-main/services/ml/wasm-grads/index.ts';
-import { windowGradInto } from '../../src-main/services/ml/wasm-grads/activation-grads.ts';
-import { axisPhases } from '../../src-main/services/ml/wasm-grads/phase-input-grad.ts';
-import { initWasmBackend } from '../../src-main/services/ml/wasm-grads/setup-wasm.ts';
-import { simdWindowGrad, type WasmMemory } from '../../src-main/services/ml/wasm-grads/window-grad-simd.ts';
+} from '../../src-main/engine/wasm-grads/index.ts';
+import { windowGradInto } from '../../src-main/engine/wasm-grads/activation-grads.ts';
+import { axisPhases } from '../../src-main/engine/wasm-grads/phase-input-grad.ts';
+import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
+import { simdWindowGrad, type WasmMemory } from '../../src-main/engine/wasm-grads/window-grad-simd.ts';
 
 const TOLERANCE = 1e-4;
 const BATCH = 2;

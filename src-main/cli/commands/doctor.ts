@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { probeBackends, formatBackendReport } from '../../services/ml/backend/detect.ts';
-import { initWasmForProbe } from '../../services/ml/backend/wasm-init.ts';
+import { probeBackends, formatBackendReport } from '../../engine/backend/detect.ts';
+import { initWasmForProbe } from '../../engine/backend/wasm-init.ts';
 import { builtInWeightsDirs } from '../../services/paths.ts';
 import { locateBackboneWeights } from '../../services/ml/training-service.ts';
 import { APP_VERSION } from '../../services/version.ts';

@@ -13,7 +13,7 @@ import type { ImageFormat } from '../../shared/catalog-types.ts';
 import { openImageBytes, sniffFormat } from '../catalog/imaging.ts';
 import * as runs from '../db/repos/runs.ts';
 import { writeFileAtomic } from '../export-file.ts';
-import type { HeatmapMapEvent } from '../ml/engine/jobs/heatmaps.ts';
+import type { HeatmapMapEvent } from '../../engine/jobs/heatmaps.ts';
 import { gridToOriginal, resizeOfModel } from '../ml/data/geometry.ts';
 import { readModelInfo } from '../ml/model/saved-model.ts';
 import { trainingService } from '../ml/training-service.ts';

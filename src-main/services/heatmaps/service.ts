@@ -32,7 +32,7 @@ import * as runs from '../db/repos/runs.ts';
 import type { EngineSample } from '../ml/data/source.ts';
 import { gridToOriginal, resizeOfModel } from '../ml/data/geometry.ts';
 import { readModelInfo } from '../ml/model/saved-model.ts';
-import type { HeatmapJobRequest } from '../ml/engine/jobs/heatmaps.ts';
+import type { HeatmapJobRequest } from '../../engine/jobs/heatmaps.ts';
 import { checkTarget, writeFileAtomic } from '../export-file.ts';
 import { trainingService } from '../ml/training-service.ts';
 import type { Project } from '../projects/project.ts';

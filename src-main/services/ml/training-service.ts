@@ -46,7 +46,7 @@ import { APP_VERSION } from '../version.ts';
 import { checkTarget, copyFileAtomic } from '../export-file.ts';
 import { variantsFor } from './data/augment.ts';
 import type { EngineSample } from './data/source.ts';
-import { EngineClient, type EngineLauncher } from './engine/client.ts';
+import { EngineClient, type EngineLauncher } from '../engine/client.ts';
 import { checkInputSize, HEAD_LAYERS, parseBackbone } from './model/backbone-table.ts';
 import { MODEL_INFO_FILE, modelFilesOf, readModelInfo, writeModelFolder, writeModelInfo } from './model/saved-model.ts';
 import { resizeOfModel } from './data/geometry.ts';

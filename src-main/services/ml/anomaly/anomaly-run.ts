@@ -15,7 +15,7 @@ import type { Project } from '../../projects/project.ts';
 import type { TaskContext } from '../../tasks/task-manager.ts';
 import { APP_VERSION } from '../../version.ts';
 import type { EngineSample } from '../data/source.ts';
-import type { EngineClient } from '../engine/client.ts';
+import type { EngineClient } from '../../engine/client.ts';
 import { writeModelFolder } from '../model/saved-model.ts';
 
 import { ANOMALY_BANK_FILE } from './files.ts';

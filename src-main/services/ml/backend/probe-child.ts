@@ -4,7 +4,7 @@ import type { BackendReport } from '../../../shared/types.ts';
 import { BackendUnavailableError } from '../../../shared/errors.ts';
 
 /** Path of the probe script; overridden in the Electron build where sources are bundled. */
-export const probeScript = { path: fileURLToPath(new URL('./probe-main.ts', import.meta.url)) };
+export const probeScript = { path: fileURLToPath(new URL('../../../engine/backend/probe-main.ts', import.meta.url)) };
 
 /** Runs the backend probe in a short-lived child process and returns its report. */
 export function probeBackendsInChild(timeoutMs = 60_000): Promise<BackendReport> {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { ModelWeightsError } from '../../../shared/errors.ts';
 import type { KensaModelInfo } from '../../../shared/training-types.ts';
-import type { SavedModelArtifacts } from './tf-util.ts';
+import type { SavedModelArtifacts } from '../../../engine/model/tf-util.ts';
 
 export const MODEL_INFO_FILE = 'kensa-model.json';
 export const MODEL_FILES = ['model.json', 'weights.bin', MODEL_INFO_FILE] as const;

@@ -1,10 +1,10 @@
 /** Engine job 'train': one training run (transfer, then fine-tuning, then evaluation). */
-import type { TrainConfig } from '../../../../shared/training-types.ts';
-import { openSource, type SourceSpec } from '../../data/open-source.ts';
-import type { EngineSample } from '../../data/source.ts';
-import { readRegionMasks } from '../../guide/regions.ts';
-import { readWeightSet } from '../../model/weights.ts';
-import { Trainer, type TrainerEvent, type TrainerOutput } from '../../train/trainer.ts';
+import type { TrainConfig } from '../../shared/training-types.ts';
+import { openSource, type SourceSpec } from '../data/open-source.ts';
+import type { EngineSample } from '../../services/ml/data/source.ts';
+import { readRegionMasks } from '../../services/ml/guide/regions.ts';
+import { readWeightSet } from '../model/weights.ts';
+import { Trainer, type TrainerEvent, type TrainerOutput } from '../train/trainer.ts';
 import { defineJob } from '../job.ts';
 
 export interface TrainJobParams {

@@ -1,4 +1,4 @@
-import type { EpochMetrics } from '../../../shared/training-types.ts';
+import type { EpochMetrics } from '../../shared/training-types.ts';
 
 /**
  * The per-phase bookkeeping both training phases share: best epoch, early stopping, epoch metrics.

@@ -5,11 +5,11 @@
  * projected by a seeded Gaussian random matrix to fewer dimensions. Engine side only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ValidationError } from '../../../shared/errors.ts';
-import { heatmapLayers } from '../../heatmaps/layers.ts';
+import { ValidationError } from '../../shared/errors.ts';
+import { heatmapLayers } from '../../services/heatmaps/layers.ts';
 import { buildSegment, featureShapeAfter, parseBackbone, type BackboneSpec } from '../model/mobilenet.ts';
 import { assignWeightsByName, type WeightSet } from '../model/weights.ts';
-import { createRng } from '../train/rng.ts';
+import { createRng } from '../../services/ml/train/rng.ts';
 
 export interface AnomalyTap {
   /** Layer name as mobilenet.ts names it. */

@@ -6,9 +6,9 @@
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { BackendUnavailableError, CancelledError, EngineCrashedError, deserializeError } from '../../../shared/errors.ts';
-import type { BackendReport } from '../../../shared/types.ts';
-import type { EngineJobKind, JobEvent, JobParams, JobResult } from './jobs/index.ts';
+import { BackendUnavailableError, CancelledError, EngineCrashedError, deserializeError } from '../../shared/errors.ts';
+import type { BackendReport } from '../../shared/types.ts';
+import type { EngineJobKind, JobEvent, JobParams, JobResult } from '../../engine/jobs/index.ts';
 import type { FromEngine, ToEngine } from './protocol.ts';
 
 /** The part of a child process the client uses (Node ChildProcess adapter, Electron UtilityProcess). */
@@ -24,7 +24,7 @@ export interface ChildLike {
 export type EngineLauncher = (entryPath: string, opts: { env: NodeJS.ProcessEnv }) => ChildLike;
 
 /** Path of the engine entry; overridden in the Electron build where sources are bundled. */
-export const engineEntry = { path: fileURLToPath(new URL('./engine-main.ts', import.meta.url)) };
+export const engineEntry = { path: fileURLToPath(new URL('../../engine/main.ts', import.meta.url)) };
 
 /** Default launcher: child_process.fork of the .ts entry (Node 22 strips types). */
 export const forkLauncher: EngineLauncher = (entryPath, opts) => {

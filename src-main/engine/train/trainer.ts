@@ -10,10 +10,10 @@
  */
 import { EpochBook } from './epoch-book.ts';
 import * as tf from '@tensorflow/tfjs';
-import { CancelledError, ValidationError } from '../../../shared/errors.ts';
-import type { EpochMetrics, Evaluation, PhaseSummary, RunDurations, TrainConfig, TrainingPhase } from '../../../shared/training-types.ts';
-import { applyRandomExtras, applyVariant, hasRandomExtras, variantsFor, type FixedVariant } from '../data/augment.ts';
-import type { SampleSource } from '../data/source.ts';
+import { CancelledError, ValidationError } from '../../shared/errors.ts';
+import type { EpochMetrics, Evaluation, PhaseSummary, RunDurations, TrainConfig, TrainingPhase } from '../../shared/training-types.ts';
+import { applyRandomExtras, applyVariant, hasRandomExtras, variantsFor, type FixedVariant } from '../../services/ml/data/augment.ts';
+import type { SampleSource } from '../../services/ml/data/source.ts';
 import {
   buildClassifier,
   buildHead,
@@ -30,12 +30,12 @@ import { cachedFeatureBatches, PrefixCache, type PrefixCacheOptions, type Prefix
 import { PointingBestEpoch } from '../guide/best-epoch.ts';
 import { EpochLocaliser, withMaps } from '../guide/epoch-localiser.ts';
 import { addGuidanceGradient, DEFAULT_GUIDE_WEIGHT, guidanceLossTensor, variantTarget, type GuideTarget } from '../guide/guidance.ts';
-import type { EpochLocalisation } from '../guide/localisation.ts';
-import type { RegionMask } from '../guide/regions.ts';
+import type { EpochLocalisation } from '../../services/ml/guide/localisation.ts';
+import type { RegionMask } from '../../services/ml/guide/regions.ts';
 import { JsHead } from './js-head.ts';
 import { PauseGate } from './pause-gate.ts';
-import { evaluate, type ScoredSample } from './metrics.ts';
-import { createRng, shuffleInPlace, type Rng } from './rng.ts';
+import { evaluate, type ScoredSample } from '../../services/ml/train/metrics.ts';
+import { createRng, shuffleInPlace, type Rng } from '../../services/ml/train/rng.ts';
 import { learningRateAt } from './schedule.ts';
 
 export type TrainerEvent =

@@ -2,8 +2,8 @@
  * What an engine job is. A job type is one file under jobs/ exporting `defineJob({...})`, listed in
  * jobs/index.ts; its params, events and result are plain (structured-clone-able) data.
  */
-import type { BackendReport } from '../../../shared/types.ts';
-import type { PauseGate } from '../train/pause-gate.ts';
+import type { BackendReport } from '../shared/types.ts';
+import type { PauseGate } from './train/pause-gate.ts';
 
 export interface EngineContext {
   /** Aborted when the main side cancels the job. */

@@ -6,17 +6,17 @@
  * - 'anomaly-score': raw and normalised scores of images with a saved anomaly model, and optionally each image's
  *   patch map (for heatmaps and Inspect).
  */
-import type { OperatingAim } from '../../../../shared/operating-point.ts';
-import type { AnomalyModelParams, Evaluation, TrainConfig } from '../../../../shared/training-types.ts';
-import { anomalyTaps } from '../../anomaly/features.ts';
-import { AnomalyModel, DEFAULT_ANOMALY } from '../../anomaly/model.ts';
-import { chooseAnomalyThreshold, normaliseScore, type AnomalyThreshold } from '../../anomaly/threshold.ts';
-import { openSource, type SourceSpec } from '../../data/open-source.ts';
-import type { EngineSample, SampleSource } from '../../data/source.ts';
-import { readModelInfo } from '../../model/saved-model.ts';
-import { modelArtifacts, useBackend, type SavedModelArtifacts } from '../../model/tf-util.ts';
-import { readWeightSet } from '../../model/weights.ts';
-import { evaluate } from '../../train/metrics.ts';
+import type { OperatingAim } from '../../shared/operating-point.ts';
+import type { AnomalyModelParams, Evaluation, TrainConfig } from '../../shared/training-types.ts';
+import { anomalyTaps } from '../anomaly/features.ts';
+import { AnomalyModel, DEFAULT_ANOMALY } from '../anomaly/model.ts';
+import { chooseAnomalyThreshold, normaliseScore, type AnomalyThreshold } from '../anomaly/threshold.ts';
+import { openSource, type SourceSpec } from '../data/open-source.ts';
+import type { EngineSample, SampleSource } from '../../services/ml/data/source.ts';
+import { readModelInfo } from '../../services/ml/model/saved-model.ts';
+import { modelArtifacts, useBackend, type SavedModelArtifacts } from '../model/tf-util.ts';
+import { readWeightSet } from '../model/weights.ts';
+import { evaluate } from '../../services/ml/train/metrics.ts';
 import { defineJob } from '../job.ts';
 
 /** Images per backbone batch. */

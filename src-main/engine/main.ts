@@ -5,15 +5,15 @@
  * out-of-memory cannot take the catalog down with it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CancelledError, serializeError } from '../../../shared/errors.ts';
-import type { BackendReport } from '../../../shared/types.ts';
-import { probeBackends } from '../backend/detect.ts';
-import { initWasmForProbe } from '../backend/wasm-init.ts';
-import { tfBackendName } from '../model/tf-util.ts';
-import { PauseGate } from '../train/pause-gate.ts';
+import { CancelledError, serializeError } from '../shared/errors.ts';
+import type { BackendReport } from '../shared/types.ts';
+import { probeBackends } from './backend/detect.ts';
+import { initWasmForProbe } from './backend/wasm-init.ts';
+import { tfBackendName } from './model/tf-util.ts';
+import { PauseGate } from './train/pause-gate.ts';
 import type { EngineContext } from './job.ts';
 import { engineJobs } from './jobs/index.ts';
-import type { FromEngine, ToEngine } from './protocol.ts';
+import type { FromEngine, ToEngine } from '../services/engine/protocol.ts';
 
 interface ParentPort {
   postMessage(msg: unknown): void;

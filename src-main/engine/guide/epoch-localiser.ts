@@ -9,8 +9,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { HEAD_LAYERS } from '../model/mobilenet.ts';
-import { LocalisationTally, prepareTarget, scoreBatch, type EpochLocalisation, type LocalisationTarget } from './localisation.ts';
-import type { RegionMask } from './regions.ts';
+import {
+  LocalisationTally,
+  prepareTarget,
+  scoreBatch,
+  type EpochLocalisation,
+  type LocalisationTarget,
+} from '../../services/ml/guide/localisation.ts';
+import type { RegionMask } from '../../services/ml/guide/regions.ts';
 
 /**
  * A model that returns [conv map, pooled vector] of a segment built with `gap: true` (shares its layers and

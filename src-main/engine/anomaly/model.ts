@@ -8,15 +8,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ModelWeightsError } from '../../../shared/errors.ts';
-import type { AnomalyModelParams } from '../../../shared/training-types.ts';
+import { ModelWeightsError } from '../../shared/errors.ts';
+import type { AnomalyModelParams } from '../../shared/training-types.ts';
 import { pixelsToBatch } from '../model/tf-util.ts';
 import type { WeightSet } from '../model/weights.ts';
 import { StreamingCoreset } from './coreset.ts';
 import { createExtractor, type PatchFeatureExtractor } from './features.ts';
 import { PatchBank } from './knn.ts';
 
-import { ANOMALY_BANK_FILE } from './files.ts';
+import { ANOMALY_BANK_FILE } from '../../services/ml/anomaly/files.ts';
 export { ANOMALY_BANK_FILE };
 
 /** Defaults measured on elpv and the demo project (see bench/anomaly.ts). */

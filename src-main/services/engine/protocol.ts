@@ -3,9 +3,9 @@
  * discriminated union per direction. Job parameter / result / event types come from the job registry
  * (type-only import, so the main side never loads TensorFlow).
  */
-import type { SerializedError } from '../../../shared/errors.ts';
-import type { BackendReport } from '../../../shared/types.ts';
-import type { EngineJobKind, JobEvent, JobParams, JobResult } from './jobs/index.ts';
+import type { SerializedError } from '../../shared/errors.ts';
+import type { BackendReport } from '../../shared/types.ts';
+import type { EngineJobKind, JobEvent, JobParams, JobResult } from '../../engine/jobs/index.ts';
 
 /** Main → engine. */
 export type ToEngine =

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ModelWeightsError } from '../../../shared/errors.ts';
-import { readModelJson } from './model-json.ts';
+import { ModelWeightsError } from '../../shared/errors.ts';
+import { readModelJson } from '../../services/ml/model/model-json.ts';
 
-export { readModelJson, type WeightsManifestGroup } from './model-json.ts';
+export { readModelJson, type WeightsManifestGroup } from '../../services/ml/model/model-json.ts';
 
 /** Weights by name ('layer/weight') as plain arrays: no tensors until they are assigned. */
 export interface WeightSet {

@@ -11,7 +11,7 @@
  * below 1, so it reads like the classifier's defect score: flagged when n >= 0.5, and the report's slider moves
  * the cut on n as it does on P(defect).
  */
-import { chooseThreshold, type OperatingAim, type OperatingPointChoice } from '../../../shared/operating-point.ts';
+import { chooseThreshold, type OperatingAim, type OperatingPointChoice } from '../../shared/operating-point.ts';
 
 /** Good images needed before a percentile is trusted over the maximum. */
 export const PERCENTILE_MIN_IMAGES = 100;

@@ -3,10 +3,10 @@
  * measured on a small batch (random weights: speed does not depend on their values).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackboneId, TrainingEstimate } from '../../../../shared/training-types.ts';
-import { buildHead, buildSegment, featureShapeAfter, parseBackbone } from '../../model/mobilenet.ts';
-import { useBackend } from '../../model/tf-util.ts';
-import { JsHead } from '../../train/js-head.ts';
+import type { BackboneId, TrainingEstimate } from '../../shared/training-types.ts';
+import { buildHead, buildSegment, featureShapeAfter, parseBackbone } from '../model/mobilenet.ts';
+import { useBackend } from '../model/tf-util.ts';
+import { JsHead } from '../train/js-head.ts';
 import { defineJob } from '../job.ts';
 
 export interface EstimateJobParams {

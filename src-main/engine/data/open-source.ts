@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CorruptImageError } from '../../../shared/errors.ts';
-import { openStoredImage } from '../../catalog/dataset.ts';
-import { Project, projectPaths, CATALOG_FILE } from '../../projects/project.ts';
-import { fileSource, sharpToRgb, type EngineSample, type SampleSource } from './source.ts';
-import { keyForResize, type ResizeMode } from './geometry.ts';
+import { CorruptImageError } from '../../shared/errors.ts';
+import { openStoredImage } from '../../services/catalog/dataset.ts';
+import { Project, projectPaths, CATALOG_FILE } from '../../services/projects/project.ts';
+import { fileSource, sharpToRgb, type EngineSample, type SampleSource } from '../../services/ml/data/source.ts';
+import { keyForResize, type ResizeMode } from '../../services/ml/data/geometry.ts';
 
 export type SourceSpec = { kind: 'files' } | { kind: 'catalog'; projectDir: string };
 

@@ -12,13 +12,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { HeatmapMethod } from '../../shared/heatmap-types.ts';
-import { windowGrad } from '../ml/wasm-grads/activation-grads.ts';
+import { windowGrad } from '../wasm-grads/activation-grads.ts';
 import { isOutOfMemory } from '../../shared/errors.ts';
 import { fillGaussian } from './gaussian.ts';
-import { argmax, type Grid } from './grid.ts';
+import { argmax, type Grid } from '../../services/heatmaps/grid.ts';
 
 // Post-processing on plain arrays lives in grid.ts (TF-free, so the process that owns the catalog can use it).
-export { argmax, normalise, normaliseFor, resizeBilinear, type Grid } from './grid.ts';
+export { argmax, normalise, normaliseFor, resizeBilinear, type Grid } from '../../services/heatmaps/grid.ts';
 
 export type { HeatmapMethod };
 

@@ -5,16 +5,16 @@
  * events on the model's grid (normalising, upsampling, colouring and scoring happen on the main side).
  */
 import * as tf from '@tensorflow/tfjs';
-import { openSource, type SourceSpec } from '../../data/open-source.ts';
-import type { EngineSample } from '../../data/source.ts';
-import { pixelsToBatch, useBackend } from '../../model/tf-util.ts';
-import { cam, gradCam, saliency, smoothGrad, type HeatmapMethod } from '../../../heatmaps/math.ts';
+import { openSource, type SourceSpec } from '../data/open-source.ts';
+import type { EngineSample } from '../../services/ml/data/source.ts';
+import { pixelsToBatch, useBackend } from '../model/tf-util.ts';
+import { cam, gradCam, saliency, smoothGrad, type HeatmapMethod } from '../heatmaps/math.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob, type EngineContext } from '../job.ts';
-import { ValidationError } from '../../../../shared/errors.ts';
-import { anomalyMap } from '../../anomaly/model.ts';
-import { readModelInfo } from '../../model/saved-model.ts';
-import { resizeOfModel } from '../../data/geometry.ts';
+import { ValidationError } from '../../shared/errors.ts';
+import { anomalyMap } from '../anomaly/model.ts';
+import { readModelInfo } from '../../services/ml/model/saved-model.ts';
+import { resizeOfModel } from '../../services/ml/data/geometry.ts';
 import { loadAnomalyModel } from './anomaly.ts';
 
 export interface HeatmapJobRequest {

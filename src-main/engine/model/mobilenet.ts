@@ -8,10 +8,24 @@
  * (correct_pad) + 'valid' at both even and odd sizes, so v2 files with *_pad layers load unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInputSize, HEAD_LAYERS, makeDivisible, V1_BLOCKS, V2_BLOCKS, type BackboneSpec } from './backbone-table.ts';
+import {
+  checkInputSize,
+  HEAD_LAYERS,
+  makeDivisible,
+  V1_BLOCKS,
+  V2_BLOCKS,
+  type BackboneSpec,
+} from '../../services/ml/model/backbone-table.ts';
 
 // The backbone table is TF-free (backbone-table.ts); re-exported for the engine-side code that imports it from here.
-export { blockOfLayer, checkInputSize, featureShapeAfter, HEAD_LAYERS, parseBackbone, type BackboneSpec } from './backbone-table.ts';
+export {
+  blockOfLayer,
+  checkInputSize,
+  featureShapeAfter,
+  HEAD_LAYERS,
+  parseBackbone,
+  type BackboneSpec,
+} from '../../services/ml/model/backbone-table.ts';
 
 type Sym = tf.SymbolicTensor;
 

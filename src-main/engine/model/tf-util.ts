@@ -1,6 +1,6 @@
 /** TensorFlow.js helpers shared by the trainer and engine jobs: backend switching, weight snapshots, I/O. */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from '../../../shared/types.ts';
+import type { BackendName } from '../../shared/types.ts';
 import type { WeightSet } from './weights.ts';
 
 /** The tfjs backend name for a Kensa backend name. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
-import type { BackendCandidate, BackendName, BackendReport } from '../../../shared/types.ts';
+import type { BackendCandidate, BackendName, BackendReport } from '../../shared/types.ts';
 
 const require = createRequire(import.meta.url);
 

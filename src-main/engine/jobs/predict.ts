@@ -1,11 +1,11 @@
 /** Engine job 'predict': class probabilities of images (catalog ids or files) with a saved Kensa model. */
-import { openSource, type SourceSpec } from '../../data/open-source.ts';
-import type { EngineSample } from '../../data/source.ts';
-import { predictSamples } from '../../train/trainer.ts';
+import { openSource, type SourceSpec } from '../data/open-source.ts';
+import type { EngineSample } from '../../services/ml/data/source.ts';
+import { predictSamples } from '../train/trainer.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob } from '../job.ts';
-import { readModelInfo } from '../../model/saved-model.ts';
-import { resizeOfModel } from '../../data/geometry.ts';
+import { readModelInfo } from '../../services/ml/model/saved-model.ts';
+import { resizeOfModel } from '../../services/ml/data/geometry.ts';
 import { anomalyScoreJob } from './anomaly.ts';
 
 export interface PredictJobParams {
