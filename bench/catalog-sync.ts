@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runImport } from '../src-main/services/catalog/import.ts';
+import { runImport } from '../src-main/services/library/import.ts';
 import { Project } from '../src-main/services/projects/project.ts';
 
 const { values } = parseArgs({ options: { commits: { type: 'string', default: '500' }, runs: { type: 'string', default: '2' } } });

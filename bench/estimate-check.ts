@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../src-main/shared/training-presets.ts';
 import type { BackendReport } from '../src-main/shared/types.ts';
 import { initWasmForProbe } from '../src-main/engine/backend/wasm-init.ts';
-import { variantsFor } from '../src-main/services/ml/data/augment.ts';
-import { neuSamples } from '../src-main/services/ml/data/neu.ts';
-import { fileSource } from '../src-main/services/ml/data/source.ts';
+import { variantsFor } from '../src-main/services/training/data/augment.ts';
+import { neuSamples } from '../src-main/services/training/data/neu.ts';
+import { fileSource } from '../src-main/services/training/data/source.ts';
 import { estimateJob } from '../src-main/engine/jobs/estimate.ts';
 import { readWeightSet } from '../src-main/engine/model/weights.ts';
 import { PauseGate } from '../src-main/engine/train/pause-gate.ts';
 import { Trainer } from '../src-main/engine/train/trainer.ts';
-import { resolveConfig } from '../src-main/services/ml/training-service.ts';
+import { resolveConfig } from '../src-main/services/training/train/config.ts';
 
 const MODELS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'models');
 const log = (s: string) => process.stdout.write(`${s}\n`);

@@ -19,14 +19,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmForProbe } from '../src-main/engine/backend/wasm-init.ts';
-import { neuSamples } from '../src-main/services/ml/data/neu.ts';
-import { fileSource } from '../src-main/services/ml/data/source.ts';
+import { neuSamples } from '../src-main/services/training/data/neu.ts';
+import { fileSource } from '../src-main/services/training/data/source.ts';
 import { readWeightSet } from '../src-main/engine/model/weights.ts';
 import type { PrefixCacheOptions, PrefixCacheStats } from '../src-main/engine/train/prefix-cache.ts';
 import { Trainer, type TrainerEvent } from '../src-main/engine/train/trainer.ts';
-import { resolveConfig } from '../src-main/services/ml/training-service.ts';
+import { resolveConfig } from '../src-main/services/training/train/config.ts';
 import type { BackboneId } from '../src-main/shared/training-types.ts';
-import { V1_BLOCKS } from '../src-main/services/ml/model/backbone-table.ts';
+import { V1_BLOCKS } from '../src-main/services/training/model/backbone-table.ts';
 
 const MODELS = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/models');
 const args = process.argv.slice(2);

@@ -153,7 +153,7 @@ try {
   const apiFirst = await apiCall('listImages', { sort: { by: 'importedAt', dir: 'asc' }, offset: 0, limit: 120 });
   const apiDeep = await apiCall('listImages', { sort: { by: 'importedAt', dir: 'asc' }, offset: COUNT - 200, limit: 120 });
   const apiDeepName = await apiCall('listImages', { sort: { by: 'name', dir: 'desc' }, offset: Math.floor(COUNT / 2), limit: 120 });
-  const apiStats = await apiCall('getCatalogStats');
+  const apiStats = await apiCall('getLibraryStats');
   const apiTypes = await apiCall('listDefectTypes');
 
   const browser = await chromium.launch({
@@ -280,7 +280,7 @@ try {
   console.log(
     `| API listImages offset ${String(Math.floor(COUNT / 2)).padEnd(6)} (name desc)  | ${r1(apiDeepName).toFixed(1).padStart(7)} |`,
   );
-  console.log(`| API getCatalogStats (side panel counts)   | ${r1(apiStats).toFixed(1).padStart(7)} |`);
+  console.log(`| API getLibraryStats (side panel counts)   | ${r1(apiStats).toFixed(1).padStart(7)} |`);
   console.log(`| API listDefectTypes (with image counts)   | ${r1(apiTypes).toFixed(1).padStart(7)} |`);
   console.log(`| navigation → DOMContentLoaded (bundle)   | ${r1(first.dcl).toFixed(1).padStart(7)} |`);
   console.log(`| navigation → empty grid mounted           | ${r1(first.view).toFixed(1).padStart(7)} |`);

@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initWasmForProbe } from '../src-main/engine/backend/wasm-init.ts';
-import { neuSamples } from '../src-main/services/ml/data/neu.ts';
-import { fileSource } from '../src-main/services/ml/data/source.ts';
-import { vocRegionMasks } from '../src-main/services/ml/guide/voc-masks.ts';
+import { neuSamples } from '../src-main/services/training/data/neu.ts';
+import { fileSource } from '../src-main/services/training/data/source.ts';
+import { vocRegionMasks } from '../src-main/services/training/guide/voc-masks.ts';
 import { readWeightSet } from '../src-main/engine/model/weights.ts';
 import { Trainer, type TrainerEvent } from '../src-main/engine/train/trainer.ts';
-import { resolveConfig } from '../src-main/services/ml/training-service.ts';
+import { resolveConfig } from '../src-main/services/training/train/config.ts';
 
 const WEIGHTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/models/mobilenet_v1_0.25_224');
 const arg = (name: string, d: number) => {

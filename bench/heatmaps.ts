@@ -13,12 +13,12 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { probeBackends } from '../src-main/engine/backend/detect.ts';
 import { initWasmForProbe } from '../src-main/engine/backend/wasm-init.ts';
-import { neuSamples } from '../src-main/services/ml/data/neu.ts';
-import { loadFileRgb } from '../src-main/services/ml/data/source.ts';
+import { neuSamples } from '../src-main/services/training/data/neu.ts';
+import { loadFileRgb } from '../src-main/services/training/data/source.ts';
 import { buildClassifier, parseBackbone } from '../src-main/engine/model/mobilenet.ts';
 import { pixelsToBatch, useBackend } from '../src-main/engine/model/tf-util.ts';
 import { assignWeightsByName, readWeightSet } from '../src-main/engine/model/weights.ts';
-import { cam, defaultSmoothGradBatch, forward, gradCam, normaliseFor, smoothGrad } from '../src-main/engine/heatmaps/math.ts';
+import { cam, defaultSmoothGradBatch, forward, gradCam, normaliseFor, smoothGrad } from '../src-main/engine/heatmaps/index.ts';
 import { overlayRgb, pngOf, rgbOf } from '../src-main/services/heatmaps/render.ts';
 
 const WEIGHTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/models/mobilenet_v1_0.25_224');

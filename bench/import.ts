@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { mulberry32, renderCore, DEMO_DEFECTS } from '../src-main/services/catalog/demo/render.ts';
-import { IMPORT_CONCURRENCY, runImport } from '../src-main/services/catalog/import.ts';
-import { THUMB_SIZE } from '../src-main/services/catalog/imaging.ts';
+import { mulberry32, renderCore, DEMO_DEFECTS } from '../src-main/services/library/demo/render.ts';
+import { IMPORT_CONCURRENCY, runImport } from '../src-main/services/library/import.ts';
+import { THUMB_SIZE } from '../src-main/services/library/imaging.ts';
 import { Project } from '../src-main/services/projects/project.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '2000' }, keep: { type: 'boolean', default: false } } });

@@ -1,6 +1,7 @@
 /**
  * What an engine job is. A job type is one file under jobs/ exporting `defineJob({...})`, listed in
- * jobs/index.ts; its params, events and result are plain (structured-clone-able) data.
+ * jobs/index.ts; its params, events and result are plain (structured-clone-able) data, declared TF-free in
+ * services/engine/job-types.ts for the main side.
  */
 import type { BackendReport } from '../shared/types.ts';
 import type { PauseGate } from './train/pause-gate.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { KensaModelInfo } from '../shared/training-types.ts';
 import { buildClassifier, parseBackbone } from './model/mobilenet.ts';
-import { readModelInfo } from '../services/ml/model/saved-model.ts';
+import { readModelInfo } from '../services/training/model/saved-model.ts';
 import { useBackend } from './model/tf-util.ts';
 import { assignWeightsByName, readWeightSet } from './model/weights.ts';
 

@@ -7,9 +7,8 @@ import { NotFoundError, serializeError } from '../shared/errors.ts';
 import { parseMediaPath } from '../shared/media-url.ts';
 import { createHandlers, invoke } from '../services/handlers/index.ts';
 import { resolveProjectMedia } from '../services/media.ts';
-import { probeScript } from '../services/ml/backend/probe-child.ts';
+import { probeScript } from '../services/engine/probe-child.ts';
 import { engineEntry, type EngineLauncher } from '../services/engine/client.ts';
-import { setEngineLauncher } from '../services/ml/training-service.ts';
 import { Services } from '../services/services.ts';
 import { openInitialProject } from '../services/startup.ts';
 
@@ -115,8 +114,8 @@ async function boot(): Promise<void> {
         win?.setProgressBar(fraction ?? -1);
       },
     },
+    engineLauncher: utilityLauncher,
   });
-  setEngineLauncher(services, utilityLauncher);
   const handlers = createHandlers(services);
   for (const op of apiOperations) {
     ipcMain.handle(`kensa:${op}`, (_e, ...args: unknown[]) => invoke(handlers, op, args));

@@ -1,12 +1,20 @@
 import { mkdirSync } from 'node:fs';
-import type { MediaKind } from '../shared/api/index.ts';
-import { NotFoundError } from '../shared/errors.ts';
-import type { AppInfo, BackendReport } from '../shared/types.ts';
+import type { AppInfo } from '../shared/types.ts';
+import { LibraryService } from './library/service.ts';
+import type { EngineLauncher } from './engine/client.ts';
+import { EngineService } from './engine/engine-service.ts';
 import { EventBus } from './events.ts';
-import { probeBackendsInChild } from './ml/backend/probe-child.ts';
+import { HeatmapService } from './heatmaps/service.ts';
+import { InspectService } from './inspect/service.ts';
+import { MediaRegistry, type MediaFile } from './media-registry.ts';
+import { SweepService } from './training/sweep-service.ts';
+import { CrossValidationService } from './training/cross-validation.ts';
+import { TrainingService } from './training/training-service.ts';
 import { ProjectManager } from './projects/project-manager.ts';
 import { SettingsStore } from './settings/store.ts';
 import { TaskManager } from './tasks/task-manager.ts';
+
+export type { MediaFile, MediaResolver } from './media-registry.ts';
 
 /** What the process hosting the services can do beyond plain Node (Electron: native dialogs, taskbar). */
 export interface HostCapabilities {
@@ -18,36 +26,38 @@ export interface HostCapabilities {
   setProgress?(fraction: number | null): void;
 }
 
-/** A file the UI may display, found by a domain module from its id (never a raw path from the client). */
-export interface MediaFile {
-  path: string;
-  mime: string;
-}
-export type MediaResolver = (id: string, params: Record<string, string>) => Promise<MediaFile> | MediaFile;
-
 export interface ServicesOptions {
   configDir: string;
   /** Where packaged resources live (resources/ in the repo, process.resourcesPath in a packaged app). */
   resourcesDir: string;
   host: HostCapabilities;
+  /** How the ML engine process starts: Electron main passes one on utilityProcess; default child_process.fork. */
+  engineLauncher?: EngineLauncher;
+  /** Extra environment for the engine process (tests: KENSA_ENGINE_CRASH_AT_EPOCH). */
+  engineEnv?: NodeJS.ProcessEnv;
 }
 
 /**
- * The app's services, free of any `electron` import so they run under plain Node (browser mode,
- * CLI, tests) exactly as inside Electron. Domain modules hang their state off this object.
+ * The app's services, free of any `electron` import so they run under plain Node (browser mode, CLI, tests) exactly
+ * as inside Electron. The constructor is the composition root: it builds every domain service once, in dependency
+ * order, each given what it depends on; the fields below are the domains that exist.
  */
 export class Services {
+  readonly configDir: string;
+  readonly resourcesDir: string;
+  readonly host: HostCapabilities;
   readonly events = new EventBus();
   readonly settings: SettingsStore;
   readonly tasks: TaskManager;
   readonly projects: ProjectManager;
-  readonly configDir: string;
-  readonly resourcesDir: string;
-  readonly host: HostCapabilities;
-  private backendReport: Promise<BackendReport> | null = null;
-  private disposers: (() => void | Promise<void>)[] = [];
-  private mediaResolvers = new Map<MediaKind, MediaResolver>();
-  private liveBackendReport: (() => BackendReport | null) | null = null;
+  readonly media = new MediaRegistry();
+  readonly engine: EngineService;
+  readonly library: LibraryService;
+  readonly training: TrainingService;
+  readonly sweep: SweepService;
+  readonly crossValidation: CrossValidationService;
+  readonly heatmaps: HeatmapService;
+  readonly inspect: InspectService;
 
   constructor(opts: ServicesOptions) {
     mkdirSync(opts.configDir, { recursive: true });
@@ -64,54 +74,28 @@ export class Services {
       const running = t.state === 'running' && t.progress.total;
       this.host.setProgress(running ? t.progress.done / (t.progress.total ?? 1) : null);
     });
+
+    // ---- composition root: who depends on whom is what each constructor is given.
+    const { events, settings, tasks, projects, media } = this;
+    this.engine = new EngineService({ events, launcher: opts.engineLauncher, env: opts.engineEnv });
+    const engine = this.engine;
+    this.library = new LibraryService({ projects, tasks, events, media });
+    this.training = new TrainingService({ settings, resourcesDir: opts.resourcesDir, projects, tasks, events, engine });
+    const training = this.training;
+    this.sweep = new SweepService({ training });
+    this.crossValidation = new CrossValidationService({ training, tasks, projects });
+    this.heatmaps = new HeatmapService({ projects, tasks, events, media, engine, training });
+    this.inspect = new InspectService({ projects, tasks, events, media, engine, models: training });
   }
 
-  /**
-   * Which TensorFlow backend runs. Probed in a child process: loading native TensorFlow here would
-   * put the catalog at the mercy of a crash in it.
-   */
-  getBackendReport(refresh = false): Promise<BackendReport> {
-    const live = this.liveBackendReport?.();
-    if (live && !refresh) return Promise.resolve(live);
-    if (!this.backendReport || refresh) {
-      this.backendReport = probeBackendsInChild().then((r) => {
-        this.events.emit('backend', r);
-        return r;
-      });
-      this.backendReport.catch(() => {
-        this.backendReport = null;
-      });
-    }
-    return this.backendReport;
-  }
-
-  /**
-   * Once the ML engine runs, the backend it actually chose is the truth; before that (or on refresh)
-   * a separate probe answers. The training service registers the engine's report here.
-   */
-  useLiveBackendReport(source: () => BackendReport | null): void {
-    this.liveBackendReport = source;
-  }
-
-  /** Domain modules register how their media ids map to files (thumbnails, images, heatmaps). */
-  registerMedia(kind: MediaKind, resolver: MediaResolver): void {
-    this.mediaResolvers.set(kind, resolver);
-  }
-
-  async resolveMedia(kind: string, id: string, params: Record<string, string> = {}): Promise<MediaFile> {
-    const r = this.mediaResolvers.get(kind as MediaKind);
-    if (!r) throw new NotFoundError(`No media of kind ${kind}`);
-    return r(id, params);
-  }
-
-  /** Registers cleanup run on shutdown (engine processes, servers). */
-  onDispose(fn: () => void | Promise<void>): void {
-    this.disposers.push(fn);
+  /** The file behind a media id (domain services register their kinds in `media` when the root builds them). */
+  resolveMedia(kind: string, id: string, params: Record<string, string> = {}): Promise<MediaFile> {
+    return this.media.resolve(kind, id, params);
   }
 
   async dispose(): Promise<void> {
     this.tasks.cancelAll();
-    for (const fn of this.disposers.reverse()) await fn();
+    await this.engine.dispose();
     await this.projects.close();
   }
 }

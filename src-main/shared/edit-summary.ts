@@ -1,4 +1,4 @@
-import type { EditWhat } from './catalog-types.ts';
+import type { EditWhat } from './library-types.ts';
 
 const images = (n: number): string => (n === 1 ? '1 image' : `${n.toLocaleString('en')} images`);
 

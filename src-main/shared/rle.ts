@@ -1,5 +1,5 @@
 /**
- * Run-length coding of defect masks, the contract of `Region.rle` (shared/catalog-types.ts):
+ * Run-length coding of defect masks, the contract of `Region.rle` (shared/library-types.ts):
  * row-major over the w*h bounding box, alternating runs of 0 and 1 starting with a 0-run.
  * Shared by the catalog (storage, validation) and the labeller (brush strokes).
  */

@@ -6,6 +6,7 @@ import type { SerializedError } from './errors.ts';
 import type { EvalSample, OperatingAim, OperatingPointChoice } from './operating-point.ts';
 import type { BackendName, BackendReport } from './types.ts';
 import type { SweepTag } from './sweep.ts';
+import type { CrossValidationTag } from './cross-validation.ts';
 
 export const MOBILENET_V1_ALPHAS = ['0.25', '0.5', '0.75', '1.0'] as const;
 export const MOBILENET_V2_ALPHAS = ['0.35', '0.5', '0.75', '1.0'] as const;
@@ -122,6 +123,11 @@ export interface TrainConfig {
    * or 'letterbox' (aspect kept, padded in neutral grey). Saved with the model: predict, Inspect and heatmaps use it.
    */
   resize?: 'squash' | 'letterbox';
+  /**
+   * Letterbox only: the padding is left out of the global average pool and of the maps (the head averages only the
+   * feature cells over the photo). Left out = the default (DEFAULT_PAD_MASK in ml/data/geometry.ts). Saved with the model.
+   */
+  padMask?: boolean;
   seed: number;
   split: SplitConfig;
   /** Cache backbone embeddings on disk for the transfer phase (project cache/ folder). */
@@ -136,6 +142,8 @@ export interface TrainConfig {
   anomaly?: Partial<AnomalyConfig>;
   /** Set on the runs a sweep queued (shared/sweep.ts): which sweep and which (size, N) point. */
   sweep?: SweepTag;
+  /** Set on the runs of a cross-validation group (shared/cross-validation.ts): which group and which fold. */
+  crossValidation?: CrossValidationTag;
 }
 
 /** Anomaly task settings. */
@@ -171,6 +179,25 @@ export interface AnomalyModelParams extends AnomalyConfig {
   thresholdBasis: string;
   /** Gaussian smoothing of the map, in input pixels. */
   smoothingSigma: number;
+  /**
+   * One memory bank per core type, in anomaly-bank.bin's row order (absent: one bank of all good images). Each
+   * bank's distances are divided by its scale (set on that type's held-out good images), so one threshold fits all.
+   */
+  banks?: AnomalyBankInfo[];
+  /** Test-time flips: the image is also scored mirrored, maps put back, each patch keeps the smaller distance. */
+  flips?: AnomalyFlips;
+}
+
+export type AnomalyFlips = 'none' | 'h' | 'hv';
+
+/** One core type's memory bank in an anomaly model. */
+export interface AnomalyBankInfo {
+  /** Core type of the good images it was learnt from. */
+  coreType: string;
+  rows: number;
+  images: number;
+  /** Distances to this bank are divided by it (1: raw feature units). */
+  scale: number;
 }
 
 export const DEFAULT_AUGMENTATION: AugmentationConfig = { mode: 'fixed', rotationDeg: 0, brightness: 0, contrast: 0, cropMinScale: 1 };
@@ -360,6 +387,8 @@ export interface RunDetail extends RunSummary {
   durations: RunDurations | null;
   evaluations: Evaluation[];
   modelDir: string | null;
+  /** An anomaly model's banks when it has one per core type (the report names them); absent otherwise. */
+  anomalyBanks?: AnomalyBankInfo[];
 }
 
 export interface BatchLossRecord {
@@ -430,7 +459,13 @@ export interface KensaModelInfo {
   /** How the threshold was chosen (aim, basis, validation counts); absent in models from before it was kept. */
   operatingPoint?: OperatingPointChoice | null;
   /** resize: 'fill' = squashed (every model from before letterbox), 'letterbox' = aspect kept, grey padding. */
-  preprocessing: { resize: 'fill' | 'letterbox'; channels: 'rgb (grey repeated)'; scale: '[-1,1]' };
+  preprocessing: {
+    resize: 'fill' | 'letterbox';
+    channels: 'rgb (grey repeated)';
+    scale: '[-1,1]';
+    /** Letterbox: the pool and the maps cover only the photo's feature cells (absent = the padding pooled too). */
+    padMask?: boolean;
+  };
   layers: { lastConv: string; gap: string; dropout: string; dense: string };
   metrics: { valAccuracy: number | null; valLoss: number | null; testAccuracy: number | null };
   createdAt: string;

@@ -123,7 +123,9 @@ export type TaskWhat =
   | { kind: 'inspect'; images: number; run: string }
   | { kind: 'heatmaps'; methods: string[]; images: number }
   | { kind: 'training'; name: string }
-  | { kind: 'demo' };
+  | { kind: 'demo' }
+  /** k-fold cross-validation: `total` runs (folds × repeats), one after another. */
+  | { kind: 'crossValidation'; name: string; total: number };
 
 /** What a running task is doing now, as data (`message` is the same in English). */
 export type TaskStep =
@@ -136,7 +138,9 @@ export type TaskStep =
   /** The chosen folders are being walked; `files` found so far. */
   | { kind: 'import-scan'; files: number }
   | { kind: 'import-done'; imported: number; duplicates: number; skipped: number }
-  | { kind: 'inspect-done'; inspected: number; ng: number; imagesPerSecond: number };
+  | { kind: 'inspect-done'; inspected: number; ng: number; imagesPerSecond: number }
+  /** Cross-validation: the fold being trained (1-based), and whether a cancel asked it to stop after this one. */
+  | { kind: 'cv-fold'; fold: number; folds: number; repeat: number; repeats: number; stopping: boolean };
 
 export interface TaskSnapshot {
   id: string;

@@ -1,11 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderDemoPng } from '../../src-main/services/catalog/demo/populate.ts';
-import type { Inspection } from '../../src-main/shared/api/inspect.ts';
-import type { PredictResult, RunDetail } from '../../src-main/shared/training-types.ts';
-import { apiCall, switchLanguage, trainRuns, waitForTask } from '../helpers/e2e-api.ts';
+import { renderDemoPng } from '../../src-main/services/library/demo/populate.ts';
+import { e2eApi, trainRuns, waitForTask } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { kensa } from './pages/index.ts';
 
 /**
  * Anomaly detection on the real engine: a run that learns from demo OK cores only (a few labelled chips just set
@@ -17,8 +16,6 @@ let server: RunningServer;
 let newPhotos: string;
 let runId: number;
 let typeRunId: number;
-
-const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
 
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
@@ -36,8 +33,9 @@ test.beforeAll(async () => {
   writeFileSync(join(newPhotos, 'core-good.png'), (await renderDemoPng(900, 'ok', 192)).png);
   writeFileSync(join(newPhotos, 'core-chipped.png'), (await renderDemoPng(901, 'chip', 192)).png);
 
-  await call('createProject', join(server.tmp, 'project'), 'Line 2');
-  const imp = await call<{ id: string }>('startImport', { paths: [src], labels: { from: 'folders' } });
+  const api = e2eApi(server);
+  await api.createProject(join(server.tmp, 'project'), 'Line 2');
+  const imp = await api.startImport({ paths: [src], labels: { from: 'folders' } });
   expect((await waitForTask(server, imp.id)).state).toBe('succeeded');
   [runId, typeRunId] = (await trainRuns(server, [
     {
@@ -62,67 +60,68 @@ test.afterAll(async () => {
 });
 
 test('an anomaly run trained on OK cores flags a chipped core in Inspect and shows its map', async ({ page }) => {
-  const run = await call<RunDetail>('getRun', runId);
+  const { shell, api, inspect, runs } = kensa(page, server);
+  const run = await api.getRun(runId);
   expect(run.task).toBe('anomaly');
   // Trained on OK images only: the labelled chips and scratches are all in validation.
   expect(run.evaluations.find((e) => e.split === 'val')?.count).toBeGreaterThanOrEqual(12);
   // The anomaly run (trained first) is the active model; the classifier only names types.
-  expect((await call<{ id: number } | null>('getActiveModel'))?.id).toBe(runId);
+  expect((await api.getActiveModel())?.id).toBe(runId);
 
-  await page.goto(server.url);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inspect' }).click();
-  await expect(page.getByTestId('inspect-model')).toContainText('Good parts only');
-  await page.locator('textarea[name=inspect-paths]').fill(newPhotos);
-  await page.getByTestId('start-inspect').click();
-  await expect(page.getByTestId('inspect-row')).toHaveCount(2, { timeout: 120_000 });
-  const chipped = page.locator('tr[data-testid="inspect-row"][data-name="core-chipped.png"]');
+  await shell.goto();
+  await inspect.open();
+  await expect(inspect.model).toContainText('Good parts only');
+  await inspect.inspectPaths(newPhotos);
+  await expect(inspect.rows).toHaveCount(2, { timeout: 120_000 });
+  const chipped = inspect.row('core-chipped.png');
   await expect(chipped).toHaveAttribute('data-verdict', 'ng');
   // The newest classifier names the NG core's defect type (or "unknown type" when unsure); the good core has none.
-  await expect(page.getByTestId('inspect-type-kpi')).toContainText('Defect types');
-  const [latest] = await call<{ id: string }[]>('listInspections');
-  const shown = await call<Inspection>('getInspection', latest!.id);
+  await expect(inspect.typeKpi).toContainText('Defect types');
+  const [latest] = await api.listInspections();
+  const shown = await api.getInspection(latest!.id);
   const type = shown.items.find((i) => i.name === 'core-chipped.png')!.defectType!;
   await expect(chipped.getByTestId('inspect-type')).toHaveAttribute('data-type', type.known ? type.key : 'unknown');
   await expect(chipped.getByTestId('inspect-type')).toContainText(type.known ? type.key : 'Unknown type');
-  const good = page.locator('tr[data-testid="inspect-row"][data-name="core-good.png"]');
+  const good = inspect.row('core-good.png');
   await expect(good).toHaveAttribute('data-verdict', 'ok');
   await expect(good.getByTestId('inspect-type')).not.toHaveAttribute('data-type');
   await chipped.getByRole('button', { name: 'core-chipped.png', exact: true }).click();
-  const map = page.getByTestId('inspect-heatmap-img');
+  const map = inspect.heatmapImg;
   await expect(map).toBeVisible({ timeout: 120_000 });
   expect(await map.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
-  await expect(page.getByTestId('inspect-heatmap')).toContainText('Anomaly map');
-  await expect(page.getByTestId('inspect-detail-type')).toContainText(type.known ? 'Most likely chip' : 'The classifier is unsure');
-  await page.screenshot({ path: 'test-results/screens/anomaly-inspect-en.png', fullPage: true });
-  await switchLanguage(server, page, 'ja');
-  await expect(page.getByTestId('inspect-heatmap')).toContainText('異常度マップ');
-  await expect(page.getByTestId('inspect-results')).toContainText('欠陥種別');
-  await page.screenshot({ path: 'test-results/screens/anomaly-inspect-ja.png', fullPage: true });
-  await switchLanguage(server, page, 'en');
+  await expect(inspect.heatmap).toContainText('Anomaly map');
+  await expect(inspect.detailType).toContainText(type.known ? 'Most likely chip' : 'The classifier is unsure');
+  await shell.screenshot('anomaly-inspect-en', { fullPage: true });
+  await shell.setLanguage('ja');
+  await expect(inspect.heatmap).toContainText('異常度マップ');
+  await expect(inspect.results).toContainText('欠陥種別');
+  await shell.screenshot('anomaly-inspect-ja', { fullPage: true });
+  await shell.setLanguage('en');
 
-  await page.goto(`${server.url}#/runs/${runId}`);
-  await expect(page.getByTestId('anomaly-histogram')).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByTestId('anomaly-figures')).toContainText('defects found');
-  await page.getByTestId('anomaly-histogram').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'test-results/screens/anomaly-report-en.png' });
-  await switchLanguage(server, page, 'ja');
-  await expect(page.getByTestId('anomaly-histogram')).toContainText('異常スコア');
-  await page.screenshot({ path: 'test-results/screens/anomaly-report-ja.png' });
+  await runs.gotoReport(runId);
+  await expect(runs.report.anomalyHistogram).toBeVisible({ timeout: 30_000 });
+  await expect(runs.report.anomalyFigures).toContainText('defects found');
+  await runs.report.anomalyHistogram.scrollIntoViewIfNeeded();
+  await shell.screenshot('anomaly-report-en');
+  await shell.setLanguage('ja');
+  await expect(runs.report.anomalyHistogram).toContainText('異常スコア');
+  await shell.screenshot('anomaly-report-ja');
 });
 
 test('the type classifier can be chosen or left out, and the CSV names the type', async () => {
-  const inspect = async (req: Record<string, unknown>) => {
-    const snap = await call<{ id: string }>('startInspection', { paths: [newPhotos], ...req });
-    const done = (await waitForTask(server, snap.id)) as { state: string; result?: { inspectionId: string } };
+  const api = e2eApi(server);
+  const inspect = async (req: { typeRunId: number | null }) => {
+    const snap = await api.startInspection({ paths: [newPhotos], ...req });
+    const done = await waitForTask(server, snap.id);
     expect(done.state).toBe('succeeded');
-    return done.result!.inspectionId;
+    return (done.result as { inspectionId: string }).inspectionId;
   };
   const withTypes = await inspect({ typeRunId });
-  const ins = await call<Inspection>('getInspection', withTypes);
+  const ins = await api.getInspection(withTypes);
   expect(ins.typeRun?.id).toBe(typeRunId);
   // The type is the classifier's own most likely defect class, known from 50 %.
   const chippedPath = join(newPhotos, 'core-chipped.png');
-  const own = await call<PredictResult>('predict', { paths: [chippedPath] }, typeRunId);
+  const own = await api.predict({ paths: [chippedPath] }, typeRunId);
   const probs = own.predictions[0]!.probabilities;
   const classes = ins.typeRun!.classes;
   const best = classes.reduce((b, c, i) => (!c.isOk && (b < 0 || probs[i]! > probs[b]!) ? i : b), -1);
@@ -130,7 +129,7 @@ test('the type classifier can be chosen or left out, and the CSV names the type'
   expect(item.verdict).toBe('ng');
   expect(item.defectType).toEqual({ key: classes[best]!.key, probability: probs[best], known: probs[best]! >= 0.5 });
   expect(ins.items.find((i) => i.name === 'core-good.png')!.defectType).toBeNull();
-  const csv = await call<string>('inspectionCsv', withTypes);
+  const csv = await api.inspectionCsv(withTypes);
   const [head, ...rows] = csv
     .trim()
     .split('\r\n')
@@ -138,9 +137,11 @@ test('the type classifier can be chosen or left out, and the CSV names the type'
   const chippedRow = rows.find((r) => r[head!.indexOf('name')] === 'core-chipped.png')!;
   expect(chippedRow[head!.indexOf('defect_type')]).toBe(item.defectType!.known ? item.defectType!.key : 'UNKNOWN');
 
-  const without = await call<Inspection>('getInspection', await inspect({ typeRunId: null }));
+  const without = await api.getInspection(await inspect({ typeRunId: null }));
   expect(without.typeRun).toBeNull();
   expect(without.items.every((i) => i.defectType === undefined)).toBe(true);
-  // The anomaly run itself cannot name types: refused before anything runs.
-  await expect(call('startInspection', { paths: [newPhotos], typeRunId: runId })).rejects.toThrow(/cannot name defect types/);
+  // The anomaly run itself cannot name types: refused before anything runs, as a named error.
+  const refused = api.startInspection({ paths: [newPhotos], typeRunId: runId });
+  await expect(refused).rejects.toThrow(/cannot name defect types/);
+  await expect(refused).rejects.toMatchObject({ name: 'ValidationError' });
 });

@@ -2,12 +2,14 @@ import { expect, test } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { apiCall, NEU_IMAGES as NEU, switchLanguage, waitForTask } from '../helpers/e2e-api.ts';
+import { e2eApi, NEU_IMAGES as NEU, waitForTask } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { kensa } from './pages/index.ts';
 
 /**
- * Photos kept in their shape: when the classes' photos differ in aspect, the wizard's data step says so and offers
- * letterbox; choosing it is what the run is started with.
+ * Photo shapes that differ between classes: the wizard's data step says so and keeps squash by default (measured:
+ * letterbox's padding shows the shape to the model more than squashing does, see shared/resize-choice.ts), saying
+ * why, and offers squash again when letterbox is chosen by hand.
  */
 let server: RunningServer;
 
@@ -26,35 +28,51 @@ test.beforeAll(async () => {
         .jpeg()
         .toFile(join(src, folder, `${cls}_${i}.jpg`));
   }
-  await apiCall(server, 'createProject', join(server.tmp, 'project'), 'Shapes');
-  const snap = await apiCall<{ id: string }>(server, 'startImport', { paths: [src], labels: { from: 'folders' } });
+  const api = e2eApi(server);
+  await api.createProject(join(server.tmp, 'project'), 'Shapes');
+  const snap = await api.startImport({ paths: [src], labels: { from: 'folders' } });
   expect((await waitForTask(server, snap.id)).state).toBe('succeeded');
 });
 test.afterAll(async () => {
   await server.stop();
 });
 
-test('the data step warns when photo shapes differ between classes and switches to letterbox', async ({ page }) => {
-  await page.goto(server.url);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Train' }).click();
-  const warnings = page.getByTestId('data-warnings');
+test('the data step warns when photo shapes differ between classes and keeps squash by default', async ({ page }) => {
+  const { shell, train } = kensa(page, server);
+  await shell.goto();
+  await train.open();
+  const warnings = train.dataWarnings;
   await expect(warnings).toContainText('Photo shapes differ between classes');
   await expect(warnings).toContainText('3:1');
-  const choice = page.getByTestId('resize-choice');
-  await expect(choice.locator('input[value=squash]')).toBeChecked();
+  await expect(warnings).toContainText('Crop or photograph every class the same way');
+  // The default follows the data (shared/resize-choice.ts): squash, with the reason in one line.
+  await expect(train.resize('squash')).toBeChecked();
+  await expect(train.resizeWhy).toContainText('Squash suggested from the data: the photos of scratch (aspect 0.33) and OK (3.00)');
+  await expect(train.useSquash).toHaveCount(0);
+  // Letterbox by hand: the warning offers squash again.
+  await train.resize('letterbox').check();
+  await expect(train.resize('letterbox')).toBeChecked();
   await warnings.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'test-results/screens/train-letterbox-en.png', fullPage: true });
-  await switchLanguage(server, page, 'ja');
+  await shell.screenshot('train-letterbox-en', { fullPage: true });
+  await shell.setLanguage('ja');
   await expect(warnings).toContainText('縦横比が異なります');
-  await expect(page.getByTestId('use-letterbox')).toHaveText('レターボックスにする');
+  await expect(train.useSquash).toHaveText('引き伸ばしにする（形が手がかりになりにくい）');
+  await expect(train.resizeWhy).toContainText('データから推奨：引き伸ばし');
   await warnings.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'test-results/screens/train-letterbox-ja.png', fullPage: true });
-  await switchLanguage(server, page, 'en');
+  await shell.screenshot('train-letterbox-ja', { fullPage: true });
+  await shell.setLanguage('en');
+  // The choice by hand holds: the data does not take it back, neither after a language switch nor on coming back
+  // to the step.
+  await expect(train.resize('letterbox')).toBeChecked();
+  await train.next();
+  await expect(train.stepData).toHaveCount(0);
+  await train.back();
+  await expect(train.resize('letterbox')).toBeChecked();
 
-  await page.getByTestId('use-letterbox').click();
-  await expect(choice.locator('input[value=letterbox]')).toBeChecked();
-  await expect(page.getByTestId('use-letterbox')).toHaveCount(0);
-  // Back to squash by hand: the offer comes back.
-  await choice.locator('input[value=squash]').check();
-  await expect(page.getByTestId('use-letterbox')).toBeVisible();
+  await train.useSquash.click();
+  await expect(train.resize('squash')).toBeChecked();
+  await expect(train.useSquash).toHaveCount(0);
+  // Back to letterbox by hand: the offer comes back.
+  await train.resize('letterbox').check();
+  await expect(train.useSquash).toBeVisible();
 });

@@ -2,8 +2,9 @@ import { expect, test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { apiCall, switchLanguage } from '../helpers/e2e-api.ts';
+import { e2eApi } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { kensa } from './pages/index.ts';
 
 /**
  * Browser mode has no native dialog: the folder is picked with the app's own browser (typed path with Tab
@@ -77,129 +78,119 @@ test.beforeAll(async () => {
     },
   ]);
   writeFileSync(join(dir, 'core-03.json'), '{"shapes": [ {"label": ');
-  await apiCall(server, 'createProject', join(server.tmp, 'project'), 'Line 3 stators');
+  await e2eApi(server).createProject(join(server.tmp, 'project'), 'Line 3 stators');
 });
 test.afterAll(async () => {
   await server.stop();
 });
 
 test('pick the import folder with the browser, import with labelme regions, see the regions in the report', async ({ page }) => {
+  const { shell, api, library, fileBrowser: fb, settings } = kensa(page, server);
   page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
-  await page.goto(server.url);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
-  await page.getByTestId('import-button').click();
-  const dialog = page.getByTestId('import-dialog');
+  await shell.goto();
+  await library.open();
+  const dialog = await library.openImport();
 
   // --- the folder browser: a typed path, then Tab completes "inc" to the folder and goes in
-  await dialog.getByTestId('import-add-folder').click();
-  const fb = page.getByTestId('file-browser');
-  await expect(fb).toBeVisible();
-  const path = fb.getByTestId('file-browser-path');
-  await path.fill(`${server.tmp}/`);
-  await path.press('Enter');
-  const list = fb.getByTestId('file-browser-list');
-  await expect(list.getByRole('option', { name: /incoming/ })).toBeVisible();
-  await expect(list.getByRole('option', { name: /other/ })).toBeVisible();
-  await path.press('End');
-  await path.pressSequentially('inc');
-  await expect(list.getByRole('option')).toHaveCount(1);
-  await path.press('Tab');
-  await expect(path).toHaveValue(`${importRoot}/`);
-  await expect(list.getByRole('option', { name: /scratch/ })).toBeVisible();
-  await expect(fb.getByTestId('file-browser-crumbs')).toContainText('incoming');
-  await page.screenshot({ path: 'test-results/screens/picker-browser-en.png' });
+  await dialog.addFolder.click();
+  await expect(fb.root).toBeVisible();
+  await fb.goTo(`${server.tmp}/`);
+  await expect(fb.option(/incoming/)).toBeVisible();
+  await expect(fb.option(/other/)).toBeVisible();
+  await fb.path.press('End');
+  await fb.path.pressSequentially('inc');
+  await expect(fb.option()).toHaveCount(1);
+  await fb.path.press('Tab');
+  await expect(fb.path).toHaveValue(`${importRoot}/`);
+  await expect(fb.option(/scratch/)).toBeVisible();
+  await expect(fb.crumbs).toContainText('incoming');
+  await shell.screenshot('picker-browser-en');
 
   // --- keyboard in the list: Backspace goes up, type-ahead + Enter goes back in, then choose this folder
-  await path.press('ArrowDown');
+  await fb.path.press('ArrowDown');
   await page.keyboard.press('Backspace');
-  await expect(list.getByRole('option', { name: /other/ })).toBeVisible();
+  await expect(fb.option(/other/)).toBeVisible();
   await page.keyboard.type('inc');
   await page.keyboard.press('Enter');
-  await expect(list.getByRole('option', { name: /scratch/ })).toBeVisible();
-  await expect(fb.getByTestId('file-browser-picked')).toHaveText(importRoot);
-  await fb.getByTestId('file-browser-choose').click();
-  await expect(fb).toBeHidden();
-  await expect(dialog.locator('textarea[name=import-paths]')).toHaveValue(importRoot);
+  await expect(fb.option(/scratch/)).toBeVisible();
+  await expect(fb.picked).toHaveText(importRoot);
+  await fb.choose.click();
+  await expect(fb.root).toBeHidden();
+  await expect(dialog.paths).toHaveValue(importRoot);
 
   // --- regions: labelme, the folder picked with the browser again (it reopens where it was left)
-  await dialog.getByLabel('Labels from folder names').check();
-  await dialog.getByRole('button', { name: 'Find folders' }).click();
-  await expect(dialog.getByTestId('folder-mapping')).toContainText('scratch');
-  await dialog.getByTestId('regions-format').selectOption('labelme');
-  await dialog.getByRole('button', { name: 'Folder…', exact: true }).click();
-  await expect(fb).toBeVisible();
-  await expect(list.getByRole('option', { name: /scratch/ })).toBeVisible();
-  await list.getByRole('option', { name: /scratch/ }).click();
-  await expect(fb.getByTestId('file-browser-choose')).toHaveText('Choose “scratch”');
-  await fb.getByTestId('file-browser-choose').click();
-  await expect(dialog.getByTestId('regions-path')).toHaveValue(join(importRoot, 'scratch'));
-  const preview = dialog.getByTestId('regions-preview');
-  await expect(preview).toContainText('3 regions in 2 files match the images to import');
-  await expect(preview).toContainText('Annotation problems: 1');
-  await dialog.getByTestId('import-regions').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'test-results/screens/picker-import-regions-en.png' });
+  await dialog.labelsFromFolders();
+  await expect(dialog.mapping).toContainText('scratch');
+  await dialog.regionsFormat.selectOption('labelme');
+  await dialog.browseRegions('Folder…');
+  await expect(fb.root).toBeVisible();
+  await expect(fb.option(/scratch/)).toBeVisible();
+  await fb.option(/scratch/).click();
+  await expect(fb.choose).toHaveText('Choose “scratch”');
+  await fb.choose.click();
+  await expect(dialog.regionsPath).toHaveValue(join(importRoot, 'scratch'));
+  await expect(dialog.regionsPreview).toContainText('3 regions in 2 files match the images to import');
+  await expect(dialog.regionsPreview).toContainText('Annotation problems: 1');
+  await dialog.regionsSection.scrollIntoViewIfNeeded();
+  await shell.screenshot('picker-import-regions-en');
 
-  await dialog.getByTestId('import-start').click();
-  const report = dialog.getByTestId('import-report');
-  await expect(report).toBeVisible({ timeout: 30_000 });
-  await expect(report.getByTestId('report-imported')).toHaveText('4');
+  await dialog.start();
+  await expect(dialog.report).toBeVisible({ timeout: 30_000 });
+  await expect(dialog.imported).toHaveText('4');
   // The JSON files beside the photos are annotations, not skipped "not an image" files.
-  await expect(report.getByTestId('report-skipped')).toHaveText('0');
-  await expect(report.getByTestId('report-regions')).toHaveText('3');
-  await expect(report.getByTestId('region-problems').locator('tr', { hasText: 'core-03.json' })).toContainText('Not valid JSON');
-  await page.screenshot({ path: 'test-results/screens/picker-import-report-en.png' });
-  const stats = await apiCall<{ total: number }>(server, 'getCatalogStats');
+  await expect(dialog.skippedCount).toHaveText('0');
+  await expect(dialog.regionsCount).toHaveText('3');
+  await expect(dialog.problemRow('core-03.json')).toContainText('Not valid JSON');
+  await shell.screenshot('picker-import-report-en');
+  const stats = await api.getLibraryStats();
   expect(stats.total).toBe(4);
 
   // --- Japanese: the same dialogs, worded in Japanese
-  await switchLanguage(server, page, 'ja');
-  await expect(report.getByTestId('region-problems')).toContainText('JSON として読めません');
-  await page.screenshot({ path: 'test-results/screens/picker-import-report-ja.png' });
-  await dialog.getByRole('button', { name: '続けて取り込む' }).click();
-  await dialog.getByTestId('regions-format').selectOption('labelme');
-  await dialog.getByTestId('regions-path').fill(join(importRoot, 'scratch'));
-  await dialog.locator('textarea[name=import-paths]').fill(importRoot);
-  await expect(dialog.getByTestId('regions-preview')).toContainText('取り込む画像に対応する領域: 2 ファイルに 3 件');
-  await page.screenshot({ path: 'test-results/screens/picker-import-regions-ja.png' });
+  await shell.setLanguage('ja');
+  await expect(dialog.regionProblems).toContainText('JSON として読めません');
+  await shell.screenshot('picker-import-report-ja');
+  await dialog.press('続けて取り込む');
+  await dialog.regionsFormat.selectOption('labelme');
+  await dialog.regionsPath.fill(join(importRoot, 'scratch'));
+  await dialog.paths.fill(importRoot);
+  await expect(dialog.regionsPreview).toContainText('取り込む画像に対応する領域: 2 ファイルに 3 件');
+  await shell.screenshot('picker-import-regions-ja');
   // A file for COCO: only .json files are offered; click selects, Open chooses.
-  await dialog.getByTestId('regions-format').selectOption('coco');
-  await dialog.getByRole('button', { name: 'ファイル…', exact: true }).click();
-  await expect(fb).toBeVisible();
-  await fb.getByTestId('file-browser-path').fill(join(server.tmp, 'other') + '/');
-  await fb.getByTestId('file-browser-path').press('Enter');
-  await expect(list.getByRole('option', { name: /instances\.json/ })).toBeVisible();
-  await expect(list.getByRole('option', { name: /notes\.txt/ })).toHaveCount(0);
-  await list.getByRole('option', { name: /instances\.json/ }).click();
-  await expect(fb.getByTestId('file-browser-picked')).toHaveText('instances.json');
-  await page.screenshot({ path: 'test-results/screens/picker-file-ja.png' });
-  await fb.getByTestId('file-browser-choose').click();
-  await expect(dialog.getByTestId('regions-path')).toHaveValue(join(server.tmp, 'other', 'instances.json'));
-  await expect(dialog.getByTestId('regions-preview')).toContainText('取り込む画像に対応する領域: 画像 1 枚に 1 件');
-  await expect(dialog.getByTestId('regions-preview')).toContainText('1 件のアノテーションは、取り込む画像 4 枚のどれにも対応しません。');
-  await dialog.getByTestId('import-add-folder').click();
-  await expect(fb).toBeVisible();
-  await expect(fb).toContainText('このフォルダーを選択');
-  await expect(list.getByRole('option', { name: /scratch/ })).toBeVisible();
-  await page.screenshot({ path: 'test-results/screens/picker-browser-ja.png' });
+  await dialog.regionsFormat.selectOption('coco');
+  await dialog.browseRegions('ファイル…');
+  await expect(fb.root).toBeVisible();
+  await fb.goTo(join(server.tmp, 'other') + '/');
+  await expect(fb.option(/instances\.json/)).toBeVisible();
+  await expect(fb.option(/notes\.txt/)).toHaveCount(0);
+  await fb.option(/instances\.json/).click();
+  await expect(fb.picked).toHaveText('instances.json');
+  await shell.screenshot('picker-file-ja');
+  await fb.choose.click();
+  await expect(dialog.regionsPath).toHaveValue(join(server.tmp, 'other', 'instances.json'));
+  await expect(dialog.regionsPreview).toContainText('取り込む画像に対応する領域: 画像 1 枚に 1 件');
+  await expect(dialog.regionsPreview).toContainText('1 件のアノテーションは、取り込む画像 4 枚のどれにも対応しません。');
+  await dialog.addFolder.click();
+  await expect(fb.root).toBeVisible();
+  await expect(fb.root).toContainText('このフォルダーを選択');
+  await expect(fb.option(/scratch/)).toBeVisible();
+  await shell.screenshot('picker-browser-ja');
   // A path that does not exist says so and keeps the listing.
-  await fb.getByTestId('file-browser-path').fill(join(server.tmp, 'nowhere') + '/');
-  await fb.getByTestId('file-browser-path').press('Enter');
-  await expect(fb.getByRole('alert')).toContainText('見つかりません');
-  await expect(list.getByRole('option', { name: /scratch/ })).toBeVisible();
+  await fb.goTo(join(server.tmp, 'nowhere') + '/');
+  await expect(fb.alert).toContainText('見つかりません');
+  await expect(fb.option(/scratch/)).toBeVisible();
   await page.keyboard.press('Escape');
-  await expect(fb).toBeHidden();
-  await expect(dialog).toBeVisible();
+  await expect(fb.root).toBeHidden();
+  await expect(dialog.root).toBeVisible();
 
   // --- the same browser for the weights folders in Settings
   await page.keyboard.press('Escape');
-  await expect(dialog).toBeHidden();
-  await page.locator('a[href="#/settings"]').click();
-  await page.getByRole('button', { name: 'フォルダーを追加…' }).click();
-  await expect(fb).toContainText('学習済み重みのフォルダーを選択');
-  await fb.getByTestId('file-browser-path').fill(join(server.tmp, 'other') + '/');
-  await fb.getByTestId('file-browser-path').press('Enter');
-  await expect(fb.getByTestId('file-browser-picked')).toHaveText(join(server.tmp, 'other'));
-  await fb.getByTestId('file-browser-choose').click();
-  await expect(page.locator('textarea[name=weights-dirs]')).toHaveValue(new RegExp(`${join(server.tmp, 'other')}$`));
-  await page.screenshot({ path: 'test-results/screens/picker-settings-weights-ja.png' });
+  await expect(dialog.root).toBeHidden();
+  await settings.openByAddress();
+  await settings.addWeightsFolder('フォルダーを追加…');
+  await expect(fb.root).toContainText('学習済み重みのフォルダーを選択');
+  await fb.goTo(join(server.tmp, 'other') + '/');
+  await expect(fb.picked).toHaveText(join(server.tmp, 'other'));
+  await fb.choose.click();
+  await expect(settings.weightsDirs).toHaveValue(new RegExp(`${join(server.tmp, 'other')}$`));
+  await shell.screenshot('picker-settings-weights-ja');
 });

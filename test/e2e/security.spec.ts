@@ -5,8 +5,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { apiCall, waitForTask } from '../helpers/e2e-api.ts';
+import { e2eApi, pageApi, waitForTask } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { kensa } from './pages/index.ts';
 
 /**
  * Browser-mode security (issue 11 items 1 and 4): a page served from another port of 127.0.0.1 (which browsers treat
@@ -43,8 +44,6 @@ interface Doc {
   createElement(tag: 'iframe'): Frame;
 }
 
-const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
-
 /** Four flat pictures with a faint pattern of their own: dark ones for project A, bright ones for project B. */
 async function writePictures(dir: string, base: number): Promise<void> {
   mkdirSync(dir, { recursive: true });
@@ -59,8 +58,9 @@ async function writePictures(dir: string, base: number): Promise<void> {
 }
 
 async function projectWith(dir: string, name: string, pictures: string): Promise<void> {
-  await call('createProject', dir, name);
-  const task = await call<{ id: string }>('startImport', { paths: [pictures] });
+  const api = e2eApi(server);
+  await api.createProject(dir, name);
+  const task = await api.startImport({ paths: [pictures] });
   expect((await waitForTask(server, task.id)).state).toBe('succeeded');
 }
 
@@ -76,7 +76,7 @@ function thumbHashes(projectDir: string): Set<string> {
 
 /** Hashes of the bytes each loaded grid thumbnail came from, fetched again by the page (from its cache, as the grid). */
 async function gridThumbs(page: Page): Promise<{ src: string; hash: string; id: string }[]> {
-  const grid = page.getByTestId('library-grid');
+  const grid = kensa(page, server).library.grid;
   await expect(grid.locator('img')).toHaveCount(4);
   await expect
     .poll(() =>
@@ -127,8 +127,9 @@ test('the app keeps its token out of cookies, the page and the address bar, and 
   page,
   context,
 }) => {
-  await page.goto(server.url);
-  await expect(page.getByTestId('project-name')).toHaveText('Line A');
+  const { shell, library } = kensa(page, server);
+  await shell.goto();
+  await expect(shell.projectName).toHaveText('Line A');
   // The token has left the address bar (and so the history entry), and nothing else holds it outside the tab.
   expect(page.url()).not.toContain(server.token);
   expect(page.url()).not.toContain('token=');
@@ -137,11 +138,11 @@ test('the app keeps its token out of cookies, the page and the address bar, and 
   const html = await (await fetch(`${server.origin}/`)).text();
   expect(html).not.toContain(server.token);
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
+  await library.open();
   const before = await gridThumbs(page);
   for (const t of before) expect(t.src).not.toContain(server.token);
   await page.reload();
-  await expect(page.getByTestId('project-name')).toHaveText('Line A');
+  await expect(shell.projectName).toHaveText('Line A');
   expect((await gridThumbs(page)).map((t) => t.hash).sort()).toEqual(before.map((t) => t.hash).sort());
 
   // A new tab without the printed address is not signed in, and says how to get in.
@@ -155,8 +156,9 @@ test('a page from another 127.0.0.1 port cannot read the token, call the API, op
   page,
   context,
 }) => {
-  await page.goto(server.url);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
+  const { shell, api, library, projects } = kensa(page, server);
+  await shell.goto();
+  await library.open();
   const [thumb] = await gridThumbs(page);
   const imageUrl = thumb!.src.replace('/thumb/', '/image/');
 
@@ -259,44 +261,46 @@ test('a page from another 127.0.0.1 port cannot read the token, call the API, op
   expect(tried.mediaFetch).toMatch(/^refused/);
   expect(tried.frame).toMatch(/^refused/);
   expect(cookiesSeen.filter((c) => c.includes(server.token))).toEqual([]);
-  expect((await call<{ dir: string }>('getCurrentProject')).dir).toBe(dirA);
+  expect((await api.getCurrentProject())!.dir).toBe(dirA);
 
-  // Meanwhile the real page still works: its own API calls, events and pictures.
+  // Meanwhile the real page still works: its own API calls (with its tab's token), events and pictures.
+  expect((await pageApi(page).getCurrentProject())!.dir).toBe(dirA);
   const own = await page.evaluate(async (mediaUrl) => (await fetch(mediaUrl)).status, thumb!.src);
   expect(own).toBe(200);
-  await page.getByTestId('project-switcher').click();
-  await expect(page.getByRole('button', { name: /Line B/ })).toBeVisible();
+  await projects.openSwitcher();
+  await expect(projects.recent(/Line B/)).toBeVisible();
   await evil.close();
 });
 
 test("after a project switch the grid and the viewer show the new project's pictures, not the old ones", async ({ page }) => {
-  await call('openProject', dirA);
+  const { shell, api, library, projects } = kensa(page, server);
+  await api.openProject(dirA);
   const hashesA = thumbHashes(dirA);
   const hashesB = thumbHashes(dirB);
-  await page.goto(server.url);
-  await expect(page.getByTestId('project-name')).toHaveText('Line A');
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
+  await shell.goto();
+  await expect(shell.projectName).toHaveText('Line A');
+  await library.open();
   const shownA = await gridThumbs(page);
   for (const t of shownA) expect(hashesA.has(t.hash)).toBe(true);
 
   // Switch in the UI (the recent list). Both projects number their images 1-4, so only the project in the URL
   // keeps the browser from reusing A's cached thumbnails.
-  await page.getByTestId('project-switcher').click();
-  await page.getByRole('button', { name: /Line B/ }).click();
-  await expect(page.getByTestId('project-name')).toHaveText('Line B');
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
+  await projects.openSwitcher();
+  await projects.recent(/Line B/).click();
+  await expect(shell.projectName).toHaveText('Line B');
+  await library.open();
   const shownB = await gridThumbs(page);
   expect(shownB.map((t) => t.id).sort()).toEqual(shownA.map((t) => t.id).sort());
   for (const t of shownB) {
     expect(hashesB.has(t.hash)).toBe(true);
     expect(hashesA.has(t.hash)).toBe(false);
   }
-  await page.screenshot({ path: 'test-results/screens/security-switched-grid-en.png' });
+  await shell.screenshot('security-switched-grid-en');
 
   // The viewer shows B's stored picture, byte for byte.
-  await page.locator('[data-testid=library-grid] [data-index="0"]').click();
-  await page.keyboard.press('Enter');
-  const viewer = page.getByTestId('viewer');
+  await library.cell(0).click();
+  await library.pressKey('Enter');
+  const viewer = library.viewer.root;
   await expect(viewer).toBeVisible();
   const shown = viewer.locator('img').first();
   await expect.poll(() => shown.evaluate((i) => (i as unknown as Img).naturalWidth)).toBeGreaterThan(0);
@@ -304,13 +308,13 @@ test("after a project switch the grid and the viewer show the new project's pict
     const bytes = new Uint8Array(await (await fetch((i as unknown as Img).currentSrc)).arrayBuffer());
     return Array.from(bytes);
   });
-  const id = Number(await page.locator('[data-testid=library-grid] [data-index="0"]').getAttribute('data-id'));
-  const detail = await call<{ name: string }>('getImage', id);
+  const id = Number(await library.cell(0).getAttribute('data-id'));
+  const detail = await api.getImage(id);
   expect(Buffer.from(viewed).equals(readFileSync(join(server.tmp, 'pics-b', detail.name)))).toBe(true);
-  await page.keyboard.press('Escape');
+  await library.pressKey('Escape');
 
   // Switched from outside the UI (another window, the API) while the grid is on screen: the grid follows.
-  await call('openProject', dirA);
-  await expect(page.getByTestId('project-name')).toHaveText('Line A');
+  await api.openProject(dirA);
+  await expect(shell.projectName).toHaveText('Line A');
   await expect.poll(async () => (await gridThumbs(page)).every((t) => hashesA.has(t.hash))).toBe(true);
 });

@@ -1,6 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
-import { apiCall, createNeuProject, switchLanguage } from '../helpers/e2e-api.ts';
+import { expect, test } from '@playwright/test';
+import { createNeuProject } from '../helpers/e2e-api.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { kensa } from './pages/index.ts';
 
 /**
  * The study's sweep in one click: from the wizard's Sweep panel (sizes and N ticked, estimate = sum of the runs'),
@@ -8,9 +9,6 @@ import { startServer, type RunningServer } from '../helpers/server.ts';
  * and any run made the active model.
  */
 let server: RunningServer;
-
-const call = <T>(op: string, ...args: unknown[]): Promise<T> => apiCall<T>(server, op, ...args);
-const setLanguage = (page: Page, lang: 'en' | 'ja'): Promise<void> => switchLanguage(server, page, lang);
 
 test.beforeAll(async () => {
   server = await startServer(['--no-demo']);
@@ -22,62 +20,61 @@ test.afterAll(async () => {
 
 test('a sweep from the wizard, its charts with the best run, and "use as active model"', async ({ page }) => {
   test.setTimeout(240_000);
+  const { shell, api, train, runs } = kensa(page, server);
+  const { sweep: panel } = train;
   page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
-  await page.goto(server.url);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Train' }).click();
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByTestId('preset-quick').click();
-  await page.locator('input[name=inputSize]').fill('96');
-  await page.getByTestId('step-training-tab').click();
-  await page.locator('input[name=epochs]').fill('3');
+  await shell.goto();
+  await train.open();
+  await train.next();
+  await train.preset('quick');
+  await train.inputSize.fill('96');
+  await train.toTrainingStep();
+  await train.epochs.fill('3');
 
-  await page.getByTestId('sweep-open').click();
-  const panel = page.getByTestId('sweep-panel');
-  await panel.getByTestId('sweep-size-224').uncheck();
-  await panel.getByTestId('sweep-size-320').uncheck();
-  await panel.getByTestId('sweep-size-96').check();
-  await panel.getByTestId('sweep-blocks-6').uncheck();
-  await panel.getByTestId('sweep-blocks-2').check();
-  await expect(panel).toContainText('2 runs');
-  await panel.getByRole('button', { name: 'Estimate' }).click();
-  await expect(panel.getByTestId('sweep-estimate')).toContainText('About', { timeout: 60_000 });
-  await page.screenshot({ path: 'test-results/screens/sweep-panel-en.png', fullPage: true });
-  await setLanguage(page, 'ja');
-  await expect(panel).toContainText('再学習ブロック数');
-  await page.screenshot({ path: 'test-results/screens/sweep-panel-ja.png', fullPage: true });
-  await setLanguage(page, 'en');
+  await panel.open();
+  await panel.size(224).uncheck();
+  await panel.size(320).uncheck();
+  await panel.size(96).check();
+  await panel.blocks(6).uncheck();
+  await panel.blocks(2).check();
+  await expect(panel.root).toContainText('2 runs');
+  await panel.measure();
+  await expect(panel.estimate).toContainText('About', { timeout: 60_000 });
+  await shell.screenshot('sweep-panel-en', { fullPage: true });
+  await shell.setLanguage('ja');
+  await expect(panel.root).toContainText('再学習ブロック数');
+  await shell.screenshot('sweep-panel-ja', { fullPage: true });
+  await shell.setLanguage('en');
 
-  await panel.getByTestId('sweep-start').click();
-  const view = page.getByTestId('sweep-view');
-  await expect(view).toBeVisible();
-  const runs = await call<{ id: number; status: string; inputSize: number }[]>('listRuns');
-  expect(runs).toHaveLength(2);
-  expect(runs.every((r) => r.inputSize === 96)).toBe(true);
+  await panel.start();
+  const view = runs.sweep;
+  await expect(view.root).toBeVisible();
+  const listed = await api.listRuns();
+  expect(listed).toHaveLength(2);
+  expect(listed.every((r) => r.inputSize === 96)).toBe(true);
   // Both finish (one after another); the best is marked and both charts have their points.
-  await expect(view.getByTestId('sweep-best')).toBeVisible({ timeout: 180_000 });
-  await expect
-    .poll(async () => (await call<{ status: string }[]>('listRuns')).map((r) => r.status).join(','), { timeout: 180_000 })
-    .toBe('succeeded,succeeded');
+  await expect(view.best).toBeVisible({ timeout: 180_000 });
+  await expect.poll(async () => (await api.listRuns()).map((r) => r.status).join(','), { timeout: 180_000 }).toBe('succeeded,succeeded');
   const sweepId = decodeURIComponent(new URL(page.url()).hash.split('/')[3] ?? '');
-  const sweep = await call<{ bestRunId: number; points: { runId: number; fineTuneBlocks: number }[] }>('getSweep', sweepId);
+  const sweep = await api.getSweep(sweepId);
   expect(sweep.points.map((p) => p.fineTuneBlocks)).toEqual([0, 2]);
-  await expect(view.getByTestId(`sweep-row-${sweep.bestRunId}`)).toContainText('Best');
-  await expect(view.getByTestId('sweep-chart-size')).toBeVisible();
-  await expect(view.getByTestId('sweep-chart-blocks')).toBeVisible();
+  await expect(view.row(sweep.bestRunId!)).toContainText('Best');
+  await expect(view.sizeChart).toBeVisible();
+  await expect(view.blocksChart).toBeVisible();
 
   // Any run of the sweep can become the active model.
-  const active = (await call<{ id: number } | null>('getActiveModel'))?.id ?? null;
+  const active = (await api.getActiveModel())?.id ?? null;
   const other = sweep.points.map((p) => p.runId).find((id) => id !== active)!;
-  await view.getByTestId(`sweep-activate-${other}`).click();
-  await expect.poll(async () => (await call<{ id: number } | null>('getActiveModel'))?.id).toBe(other);
-  await expect(view.getByTestId(`sweep-row-${other}`)).toContainText('Active model');
-  await page.screenshot({ path: 'test-results/screens/sweep-view-en.png', fullPage: true });
-  await setLanguage(page, 'ja');
-  await expect(view).toContainText('入力サイズ別の検証正解率');
-  await page.screenshot({ path: 'test-results/screens/sweep-view-ja.png', fullPage: true });
-  await setLanguage(page, 'en');
+  await view.activate(other);
+  await expect.poll(async () => (await api.getActiveModel())?.id).toBe(other);
+  await expect(view.row(other)).toContainText('Active model');
+  await shell.screenshot('sweep-view-en', { fullPage: true });
+  await shell.setLanguage('ja');
+  await expect(view.root).toContainText('入力サイズ別の検証正解率');
+  await shell.screenshot('sweep-view-ja', { fullPage: true });
+  await shell.setLanguage('en');
 
   // The runs list links to the sweep.
-  await view.getByRole('button', { name: /Back to runs/ }).click();
-  await expect(page.getByTestId(`open-sweep-${sweepId}`)).toContainText('2 runs');
+  await view.backToRuns();
+  await expect(runs.sweepLink(sweepId)).toContainText('2 runs');
 });

@@ -9,12 +9,11 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
-import { ensureCatalog } from '../../src-main/services/catalog/service.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { buildClassifier, parseBackbone } from '../../src-main/engine/model/mobilenet.ts';
-import { writeModelFolder } from '../../src-main/services/ml/model/saved-model.ts';
+import { writeModelFolder } from '../../src-main/services/training/model/saved-model.ts';
 import { modelArtifacts } from '../../src-main/engine/model/tf-util.ts';
 import { Services } from '../../src-main/services/services.ts';
 
@@ -38,7 +37,6 @@ export async function neuPhoto(cls: string, n: number, to: string, size = 64): P
 export async function tinyProject(prefix: string, perClass = 3): Promise<TinyProject> {
   const tmp = mkdtempSync(join(tmpdir(), prefix));
   const s = new Services({ configDir: join(tmp, 'config'), resourcesDir: join(tmp, 'res'), host: { mode: 'cli', electronVersion: null } });
-  ensureCatalog(s);
   const api = createHandlers(s);
   const projectDir = join(tmp, 'project');
   await api.createProject(projectDir, 'export test');

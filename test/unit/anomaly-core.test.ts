@@ -6,8 +6,8 @@ import { anomalyTaps, createExtractor } from '../../src-main/engine/anomaly/feat
 import { PatchBank } from '../../src-main/engine/anomaly/knn.ts';
 import { AnomalyModel, anomalyMap, DEFAULT_ANOMALY } from '../../src-main/engine/anomaly/model.ts';
 import { readWeightSet } from '../../src-main/engine/model/weights.ts';
-import { rocCurve } from '../../src-main/services/ml/train/metrics.ts';
-import { createRng } from '../../src-main/services/ml/train/rng.ts';
+import { rocCurve } from '../../src-main/services/training/train/metrics.ts';
+import { createRng } from '../../src-main/services/training/train/rng.ts';
 import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { greedyCoreset, greedyCoresetCpu } from '../../src-main/engine/anomaly/coreset.ts';
-import { createRng } from '../../src-main/services/ml/train/rng.ts';
+import { createRng } from '../../src-main/services/training/train/rng.ts';
 import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 
 beforeAll(async () => {

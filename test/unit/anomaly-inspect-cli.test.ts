@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli/index.ts';
-import { renderDemoPng } from '../../src-main/services/catalog/demo/populate.ts';
+import { renderDemoPng } from '../../src-main/services/library/demo/populate.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
@@ -97,6 +97,12 @@ describe('Inspect: anomaly model with a type classifier', () => {
     const ins = await inspect({ paths: [photos], typeRunId: null });
     expect(ins.typeRun).toBeNull();
     await expect(api.startInspection({ paths: [photos], typeRunId: anomalyRun })).rejects.toThrow(/cannot name defect types/);
+  });
+
+  it('records no test-time augmentation for an anomaly model, and refuses it when asked', async () => {
+    const ins = await inspect({ paths: [photos], typeRunId: null, tta: false });
+    expect(ins.tta).toBe(false);
+    await expect(api.startInspection({ paths: [photos], tta: true })).rejects.toThrow(/anomaly model: test-time augmentation/);
   });
 
   it('kensa inspect prints and exports the types; --type-run none leaves them out', async () => {

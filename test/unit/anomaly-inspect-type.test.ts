@@ -6,14 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectItem, Inspection } from '../../src-main/shared/api/inspect.ts';
 import type { ClassInfo } from '../../src-main/shared/training-types.ts';
-import {
-  applyThreshold,
-  defectTypeOf,
-  inspectionToCsv,
-  namesTypes,
-  TYPE_MIN_PROBABILITY,
-  UNKNOWN_TYPE,
-} from '../../src-main/services/handlers/inspect.ts';
+import { inspectionToCsv, UNKNOWN_TYPE } from '../../src-main/services/inspect/csv.ts';
+import { applyThreshold, defectTypeOf, namesTypes, TYPE_MIN_PROBABILITY } from '../../src-main/services/inspect/verdict.ts';
 
 const cls = (key: string, isOk = false): ClassInfo => ({ key, nameEn: key, nameJa: key, color: '#888', isOk });
 const anomalyClasses = [cls('ok', true), cls('defect')];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anomalySplit } from '../../src-main/services/ml/anomaly/anomaly-run.ts';
+import { anomalySplit } from '../../src-main/services/training/anomaly/anomaly-run.ts';
 import { chooseAnomalyThreshold, normaliseScore, quantile, rawScoreAt } from '../../src-main/engine/anomaly/threshold.ts';
 
 describe('anomaly threshold', () => {

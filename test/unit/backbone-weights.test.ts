@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import { BACKBONES } from '../../src-main/shared/training-types.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
-import { findBackboneWeights } from '../../src-main/services/ml/training-service.ts';
+import { findBackboneWeights } from '../../src-main/services/training/model/backbone-weights.ts';
 import { Services } from '../../src-main/services/services.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kensa-weights-'));

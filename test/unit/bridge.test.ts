@@ -11,7 +11,7 @@ import { Services } from '../../src-main/services/services.ts';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { MediaKind } from '../../src-main/shared/api/index.ts';
 import { mediaPath, projectMediaKey } from '../../src-main/shared/media-url.ts';
-import type { ImagePage } from '../../src-main/shared/catalog-types.ts';
+import type { ImagePage } from '../../src-main/shared/library-types.ts';
 import { useTmp } from '../helpers/tmp.ts';
 
 const tmp = useTmp();

@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { encode as encodeBmp } from 'fast-bmp';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyDecodeError, endsEarly } from '../../src-main/services/catalog/imaging.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
-import { loadFileRgb } from '../../src-main/services/ml/data/source.ts';
-import { listDatasetSamples, openStoredImage, regionMask } from '../../src-main/services/catalog/dataset.ts';
+import { classifyDecodeError, endsEarly } from '../../src-main/services/library/imaging.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
+import { loadFileRgb } from '../../src-main/services/training/data/source.ts';
+import { listDatasetSamples, openStoredImage, regionMask } from '../../src-main/services/library/dataset.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
@@ -225,7 +225,7 @@ describe('catalog import', () => {
     expect(r2.alreadyImported).toBe(11);
     expect(r2.skipped).toHaveLength(6);
     expect((await api.getImage(rotated.id)).note).toBe('keep me');
-    expect((await api.getCatalogStats()).total).toBe(11);
+    expect((await api.getLibraryStats()).total).toBe(11);
   });
 
   it('tells a truncated file from a damaged one by its bytes when the decoder loses its message', async () => {
@@ -286,7 +286,7 @@ describe('catalog import', () => {
     await expect(runImport(project, { paths: [src] }, { signal: ac.signal, progress: (d) => d >= 8 && ac.abort() })).rejects.toThrow(
       /cancelled/i,
     );
-    const partial = (await api.getCatalogStats()).total;
+    const partial = (await api.getLibraryStats()).total;
     expect(partial).toBeGreaterThanOrEqual(8);
     expect(partial).toBeLessThan(30);
     expect((await api.listImportBatches())[0]!.state).toBe('cancelled');
@@ -294,7 +294,7 @@ describe('catalog import', () => {
     expect(r.resumed).toBe(true);
     expect(r.imported + r.alreadyImported).toBe(30);
     expect(r.duplicates).toHaveLength(0);
-    expect((await api.getCatalogStats()).total).toBe(30);
+    expect((await api.getLibraryStats()).total).toBe(30);
     const batches = await api.listImportBatches();
     expect(batches).toHaveLength(1);
     expect(batches[0]!.state).toBe('done');
@@ -316,14 +316,14 @@ describe('catalog import', () => {
     off();
     expect(first.state).toBe('cancelled');
     expect(sawProgress).toBe(true);
-    const partial = (await api.getCatalogStats()).total;
+    const partial = (await api.getLibraryStats()).total;
     expect(partial).toBeLessThan(40);
     const second = await s.tasks.wait((await api.startImport({ paths: [src] })).id);
     expect(second.state).toBe('succeeded');
     const r = second.result as Awaited<ReturnType<typeof runImport>>;
     expect(r.resumed).toBe(true);
     expect(r.imported).toBe(40 - partial);
-    expect((await api.getCatalogStats()).total).toBe(40);
+    expect((await api.getLibraryStats()).total).toBe(40);
     expect((await api.getImportReport(r.batchId))?.state).toBe('done');
   });
 
@@ -380,7 +380,7 @@ describe('catalog import', () => {
     expect(r.duplicates[0]!.path).toMatch(/patches_10[15]\.jpg$/);
     expect(r.duplicates[0]!.existingPath).toMatch(/patches_10[15]\.jpg$/);
     expect(r.regionsImported).toBeGreaterThan(4100);
-    const st = await api.getCatalogStats();
+    const st = await api.getLibraryStats();
     expect(st.total).toBe(1799);
     expect(st.duplicatesFound).toBe(1);
     expect(st.perLabel.filter((l) => l.total > 0)).toHaveLength(6);
@@ -407,7 +407,7 @@ describe('catalog import', () => {
     expect(Object.fromEntries(preview.folders.map((f) => [f.name, f.fileCount]))).toEqual({ OK: 2, scratch: 2 });
     const task = await api.startImport({ paths: [src], labels: { from: 'folders' } });
     // The process keeps answering while the folders are walked and imported.
-    expect((await api.getCatalogStats()).total).toBeGreaterThanOrEqual(0);
+    expect((await api.getLibraryStats()).total).toBeGreaterThanOrEqual(0);
     const done = await s.tasks.wait(task.id);
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(done.state).toBe('succeeded');

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { populateDemoProject } from '../../src-main/services/catalog/demo/populate.ts';
-import { regionMask } from '../../src-main/services/catalog/dataset.ts';
+import { populateDemoProject } from '../../src-main/services/library/demo/populate.ts';
+import { regionMask } from '../../src-main/services/library/dataset.ts';
 import { listRegionBoxes } from '../../src-main/services/db/repos/regions.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { createTypeFromName, PALETTE } from '../../src-main/services/catalog/labels.ts';
-import { decodeRle, encodeRle, blobToRle, rleToBlob } from '../../src-main/services/catalog/rle.ts';
+import { createTypeFromName, PALETTE } from '../../src-main/services/library/labels.ts';
+import { decodeRle, encodeRle } from '../../src-main/services/library/rle.ts';
+import { blobToRle, rleToBlob } from '../../src-main/services/db/rle-blob.ts';
 import { LATEST_SCHEMA_VERSION } from '../../src-main/services/db/migrations/index.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Project } from '../../src-main/services/projects/project.ts';
@@ -47,7 +48,7 @@ describe('RLE', () => {
 
 describe('demo project', () => {
   it('has labelled images with core types and masks of each defect', async () => {
-    const st = await api.getCatalogStats();
+    const st = await api.getLibraryStats();
     expect(st.total).toBe(15);
     expect(Object.fromEntries(st.perLabel.map((l) => [l.key, l.total]))).toEqual({ ok: 5, scratch: 3, dent: 3, chip: 2, sheet_shift: 2 });
     expect(st.perCoreType.unknown).toBe(0);

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { insertImage } from '../../src-main/services/db/repos/images.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
-import type { Split } from '../../src-main/shared/catalog-types.ts';
+import type { Split } from '../../src-main/shared/library-types.ts';
 
 let tmp: string;
 let s: Services;
@@ -143,7 +143,7 @@ describe('splits', () => {
     expect(r.imported).toBe(26);
     const extra = (await api.listImages({ filter: { nameContains: '_extra' } })).items[0]!;
     expect(extra.split).toBe('val');
-    const st = await api.getCatalogStats();
+    const st = await api.getLibraryStats();
     const dent = st.perLabel.find((l) => l.key === 'dent')!;
     expect(dent.total).toBe(126);
     expect(Math.abs(dent.train / dent.total - 0.76)).toBeLessThan(0.03);

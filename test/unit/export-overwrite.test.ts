@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heatmapsCommand } from '../../src-main/cli/commands/heatmaps.ts';
 import { inspectCommand } from '../../src-main/cli/commands/inspect.ts';
 import { labelsCommand } from '../../src-main/cli/commands/labels.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { parseRfc4180 } from '../helpers/rfc4180.ts';
 import { neuPhoto, tinyProject, type TinyProject } from '../helpers/tiny-project.ts';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { walkFolders, walkFoldersSync, type WalkResult } from '../../src-main/services/catalog/folder-walk.ts';
+import { walkFolders, walkFoldersSync, type WalkResult } from '../../src-main/services/library/folder-walk.ts';
 import { useTmp } from '../helpers/tmp.ts';
 
 const tmp = useTmp();

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli/index.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
 import { getRunSnapshot } from '../../src-main/services/db/repos/runs.ts';
 import { Project } from '../../src-main/services/projects/project.ts';
-import { meanSd, stratifiedGroupFolds } from '../../src-main/services/ml/train/folds.ts';
+import { meanSd, stratifiedGroupFolds } from '../../src-main/services/training/train/folds.ts';
 import { Services } from '../../src-main/services/services.ts';
 import { neuPhoto } from '../helpers/tiny-project.ts';
 

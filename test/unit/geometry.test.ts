@@ -17,9 +17,9 @@ import {
   paddingOf,
   resizeOfModel,
   type ResizeMode,
-} from '../../src-main/services/ml/data/geometry.ts';
-import { fileSource, loadFileRgb } from '../../src-main/services/ml/data/source.ts';
-import { letterboxMask } from '../../src-main/services/ml/guide/regions.ts';
+} from '../../src-main/services/training/data/geometry.ts';
+import { fileSource, loadFileRgb } from '../../src-main/services/training/data/source.ts';
+import { letterboxMask } from '../../src-main/services/training/guide/regions.ts';
 
 const shapes: [string, number, number][] = [
   ['tall', 300, 1200],

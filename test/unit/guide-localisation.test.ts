@@ -8,19 +8,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cam, normaliseFor, resizeBilinear } from '../../src-main/engine/heatmaps/math.ts';
+import { cam, normaliseFor, resizeBilinear } from '../../src-main/engine/heatmaps/index.ts';
 import { scoreMap } from '../../src-main/services/heatmaps/scoring.ts';
 import { initWasmForProbe } from '../../src-main/engine/backend/wasm-init.ts';
-import { neuSamples } from '../../src-main/services/ml/data/neu.ts';
-import { fileSource } from '../../src-main/services/ml/data/source.ts';
+import { neuSamples } from '../../src-main/services/training/data/neu.ts';
+import { fileSource } from '../../src-main/services/training/data/source.ts';
 import { PointingBestEpoch } from '../../src-main/engine/guide/best-epoch.ts';
-import { camOf, prepareTarget, scoreCam } from '../../src-main/services/ml/guide/localisation.ts';
-import { neuAnnotationOf, vocMask, vocRegionMasks } from '../../src-main/services/ml/guide/voc-masks.ts';
+import { camOf, prepareTarget, scoreCam } from '../../src-main/services/training/guide/localisation.ts';
+import { neuAnnotationOf, vocMask, vocRegionMasks } from '../../src-main/services/training/guide/voc-masks.ts';
 import { pixelsToBatch, useBackend } from '../../src-main/engine/model/tf-util.ts';
 import { readWeightSet } from '../../src-main/engine/model/weights.ts';
 import { Trainer, type TrainerEvent } from '../../src-main/engine/train/trainer.ts';
-import { resolveConfig } from '../../src-main/services/ml/training-service.ts';
-import { createRng } from '../../src-main/services/ml/train/rng.ts';
+import { resolveConfig } from '../../src-main/services/training/train/config.ts';
+import { createRng } from '../../src-main/services/training/train/rng.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');
 const tmp = mkdtempSync(join(tmpdir(), 'kensa-guide-'));
@@ -155,7 +155,7 @@ describe('Trainer: localisation every epoch', () => {
     return { out, epochs: events.filter((e): e is Extract<TrainerEvent, { kind: 'epoch' }> => e.kind === 'epoch') };
   }
 
-  /** Scores the saved model's CAM (heatmaps/math.ts) on the localised validation images, the heatmap view's way. */
+  /** Scores the saved model's CAM (engine/heatmaps/cam.ts) on the localised validation images, the heatmap view's way. */
   async function reference(artifacts: NonNullable<Awaited<ReturnType<Trainer['run']>>['model']>) {
     await useBackend('wasm');
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));

@@ -10,7 +10,7 @@ import {
   saliency,
   smoothGrad,
   spatialLayers,
-} from '../../src-main/engine/heatmaps/math.ts';
+} from '../../src-main/engine/heatmaps/index.ts';
 import { fillGaussian } from '../../src-main/engine/heatmaps/gaussian.ts';
 import { aggregateScores, scoreMap } from '../../src-main/services/heatmaps/scoring.ts';
 import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';

@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { TaskSnapshot } from '../../src-main/shared/types.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
-import { ensureCatalog } from '../../src-main/services/catalog/service.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { buildClassifier, parseBackbone } from '../../src-main/engine/model/mobilenet.ts';
-import { writeModelFolder } from '../../src-main/services/ml/model/saved-model.ts';
+import { writeModelFolder } from '../../src-main/services/training/model/saved-model.ts';
 import { modelArtifacts } from '../../src-main/engine/model/tf-util.ts';
 import { Services } from '../../src-main/services/services.ts';
 import { heatmapsCommand } from '../../src-main/cli/commands/heatmaps.ts';
@@ -41,7 +40,6 @@ function waitTask(id: string): Promise<TaskSnapshot> {
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kensa-hm-'));
   s = new Services({ configDir: join(tmp, 'config'), resourcesDir: join(tmp, 'res'), host: { mode: 'cli', electronVersion: null } });
-  ensureCatalog(s);
   api = createHandlers(s);
   const project = await s.projects.create(join(tmp, 'proj'));
   const db = project.db;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Inspection } from '../../src-main/shared/api/inspect.ts';
 import type { ClassInfo } from '../../src-main/shared/training-types.ts';
-import { applyThreshold, defectScore, inspectionToCsv, predictedAt, verdictOf } from '../../src-main/services/handlers/inspect.ts';
+import { inspectionToCsv } from '../../src-main/services/inspect/csv.ts';
+import { applyThreshold, defectScore, predictedAt, verdictOf } from '../../src-main/services/inspect/verdict.ts';
 import { parseRfc4180 } from '../helpers/rfc4180.ts';
 
 const binary: ClassInfo[] = [

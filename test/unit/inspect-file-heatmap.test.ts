@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { Inspection } from '../../src-main/shared/api/inspect.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { mediaKeyOf, resolveProjectMedia } from '../../src-main/services/media.ts';
 import { Services } from '../../src-main/services/services.ts';

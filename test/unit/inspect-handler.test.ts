@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { Inspection } from '../../src-main/shared/api/inspect.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
 import { main } from '../../src-main/cli/index.ts';
@@ -125,10 +125,10 @@ describe('inspect', () => {
 
     const ins = await inspect({ paths: [join(tmp, 'photos', 'a-scratch.jpg'), join(tmp, 'photos', 'later')] });
     const scratch = (await api.listDefectTypes()).find((t) => t.key === 'scratch')!;
-    const before = (await api.getCatalogStats()).total;
-    const res = await api.addInspectedToCatalog(ins.id, [0, 1], scratch.id);
+    const before = (await api.getLibraryStats()).total;
+    const res = await api.addInspectedToLibrary(ins.id, [0, 1], scratch.id);
     expect(res).toMatchObject({ imported: 2, duplicates: 0, labelled: 2 });
-    expect((await api.getCatalogStats()).total).toBe(before + 2);
+    expect((await api.getLibraryStats()).total).toBe(before + 2);
     const after = await api.getInspection(ins.id);
     expect(after.items.map((i) => i.labelKey)).toEqual(['scratch', 'scratch']);
     expect(after.items.every((i) => i.imageId !== null)).toBe(true);

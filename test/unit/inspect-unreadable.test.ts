@@ -7,8 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inspection } from '../../src-main/shared/api/inspect.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
-import { collectInspectFiles, unreadableOf } from '../../src-main/services/handlers/inspect.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
+import { unreadableOf } from '../../src-main/services/inspect/csv.ts';
+import { collectInspectFiles } from '../../src-main/services/inspect/files.ts';
 import { parseRfc4180 } from '../helpers/rfc4180.ts';
 import { neuPhoto, tinyProject, type TinyProject } from '../helpers/tiny-project.ts';
 

@@ -10,10 +10,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
-import { readModelInfo } from '../../src-main/services/ml/model/saved-model.ts';
+import { readModelInfo } from '../../src-main/services/training/model/saved-model.ts';
 
 const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
 const tmp = mkdtempSync(join(tmpdir(), 'kensa-letterbox-'));
@@ -90,15 +90,14 @@ describe('letterbox training', () => {
     expect(res.predictions).toHaveLength(2);
     for (const p of res.predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     // Predict follows the geometry saved with the model: the same weights told to squash score the photo differently.
-    const { trainingService } = await import('../../src-main/services/ml/training-service.ts');
-    const { writeModelInfo } = await import('../../src-main/services/ml/model/saved-model.ts');
+    const { writeModelInfo } = await import('../../src-main/services/training/model/saved-model.ts');
     const photo = join(tmp, 'src', 'scratches', 'scratches_1.png');
     const sq = join(tmp, 'squash-copy');
     cpSync(run.modelDir!, sq, { recursive: true });
     const info = readModelInfo(sq);
     writeModelInfo(sq, { ...info, preprocessing: { ...info.preprocessing, resize: 'fill' } });
     const predictIn = (modelDir: string) =>
-      trainingService(s).engine.run('predict', {
+      s.engine.run('predict', {
         modelDir,
         samples: [{ id: 1, key: 'x', label: -1, split: 'test', path: photo }],
         source: { kind: 'files' },
@@ -127,7 +126,7 @@ describe('letterbox training', () => {
   }, 120_000);
 
   it('refuses an unknown resize and letterbox for anomaly models', async () => {
-    const { resolveConfig } = await import('../../src-main/services/ml/training-service.ts');
+    const { resolveConfig } = await import('../../src-main/services/training/train/config.ts');
     const { parseTrainArgs, trainConfigFromFlags } = await import('../../src-main/cli/commands/train.ts');
     expect(resolveConfig({}).resize ?? 'squash').toBe('squash');
     expect(trainConfigFromFlags(parseTrainArgs(['p', '--resize', 'letterbox']).values).resize).toBe('letterbox');

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KensaModelInfo } from '../../src-main/shared/training-types.ts';
-import { neuSamples } from '../../src-main/services/ml/data/neu.ts';
+import { neuSamples } from '../../src-main/services/training/data/neu.ts';
 import { EngineClient } from '../../src-main/services/engine/client.ts';
 import type { TrainJobParams } from '../../src-main/engine/jobs/train.ts';
-import { writeModelFolder } from '../../src-main/services/ml/model/saved-model.ts';
-import { resolveConfig } from '../../src-main/services/ml/training-service.ts';
+import { writeModelFolder } from '../../src-main/services/training/model/saved-model.ts';
+import { resolveConfig } from '../../src-main/services/training/train/config.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');
 const tmp = mkdtempSync(join(tmpdir(), 'kensa-engine-'));

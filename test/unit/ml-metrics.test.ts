@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { binaryMetrics, confusionMatrix, evaluate, perClassMetrics, rocCurve } from '../../src-main/services/ml/train/metrics.ts';
-import { applyVariant } from '../../src-main/services/ml/data/augment.ts';
-import { createRng, shuffleInPlace } from '../../src-main/services/ml/train/rng.ts';
+import { binaryMetrics, confusionMatrix, evaluate, perClassMetrics, rocCurve } from '../../src-main/services/training/train/metrics.ts';
+import { applyVariant } from '../../src-main/services/training/data/augment.ts';
+import { createRng, shuffleInPlace } from '../../src-main/services/training/train/rng.ts';
 
 describe('metrics on hand-made examples', () => {
   it('confusion matrix and per-class precision / recall / F1', () => {

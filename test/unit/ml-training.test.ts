@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import type { TrainingEvents } from '../../src-main/shared/api/training.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
 
@@ -106,7 +106,7 @@ describe('training service', () => {
 
   it('an engine crash fails the run with EngineCrashedError; the app stays up and the next run (continue) works', async () => {
     const off = s.events.on('trainingEpoch', (e) => {
-      if (e.globalEpoch === 1) void api.debugCrashEngine();
+      if (e.globalEpoch === 1) void s.engine.crashForTest();
     });
     const snap = await api.startTraining({ ...small, epochs: 200, patience: 0, name: 'crashes' });
     const final = await s.tasks.wait(snap.id);
@@ -168,7 +168,8 @@ describe('training service', () => {
 
 describe('choosing the labels that train; pausing a run', () => {
   it('leaves images of unticked labels out of every split and checks the choice', async () => {
-    const { buildDataset, resolveConfig } = await import('../../src-main/services/ml/training-service.ts');
+    const { buildDataset } = await import('../../src-main/services/training/train/dataset.ts');
+    const { resolveConfig } = await import('../../src-main/services/training/train/config.ts');
     const project = s.projects.require();
     const src = join(tmp, 'src-patches', 'patches');
     mkdirSync(src, { recursive: true });
@@ -240,7 +241,7 @@ describe('presets, estimates, test-time augmentation', () => {
   it('a preset is the base and every flag given overrides it; the CLI parses the new flags', async () => {
     const { parseTrainArgs, trainConfigFromFlags } = await import('../../src-main/cli/commands/train.ts');
     const { presetConfig } = await import('../../src-main/shared/training-presets.ts');
-    const { resolveConfig } = await import('../../src-main/services/ml/training-service.ts');
+    const { resolveConfig } = await import('../../src-main/services/training/train/config.ts');
     const flags = (argv: string[]) => parseTrainArgs(['project', ...argv]).values;
     const study = presetConfig('study', 'wasm');
     const c = resolveConfig(trainConfigFromFlags(flags(['--size', '160', '--finetune-epochs', '3', '--tta']), study));
@@ -281,17 +282,16 @@ describe('presets, estimates, test-time augmentation', () => {
   });
 
   it('predicts with test-time augmentation on request (the mean over the x3 variants differs from the original alone)', async () => {
-    const { trainingService } = await import('../../src-main/services/ml/training-service.ts');
     const [run] = (await api.listRuns()).filter((r) => r.hasModel);
-    const plain = await trainingService(s).predict({ imageIds: [1, 11] }, run!.id, undefined, { tta: false });
-    const tta = await trainingService(s).predict({ imageIds: [1, 11] }, run!.id, undefined, { tta: true });
+    const plain = await s.training.predict({ imageIds: [1, 11] }, run!.id, undefined, { tta: false });
+    const tta = await s.training.predict({ imageIds: [1, 11] }, run!.id, undefined, { tta: true });
     expect(tta.predictions).toHaveLength(2);
     for (const p of tta.predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     expect(tta.predictions[0]!.probabilities[0]).not.toBeCloseTo(plain.predictions[0]!.probabilities[0]!, 7);
   });
 
   it('a run whose model is its first epoch does not become the active model by itself', async () => {
-    const { learnedOnlyInFirstEpoch } = await import('../../src-main/services/ml/training-service.ts');
+    const { learnedOnlyInFirstEpoch } = await import('../../src-main/services/training/train/training-run.ts');
     const phase = (p: 'transfer' | 'finetune', bestEpoch: number | null, stoppedEarly: boolean) => ({
       phase: p,
       epochsRun: 31,

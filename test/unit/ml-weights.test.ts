@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
 import { blockOfLayer, buildClassifier, buildSegment, featureShapeAfter, parseBackbone } from '../../src-main/engine/model/mobilenet.ts';
 import { assignWeightsByName, readWeightSet } from '../../src-main/engine/model/weights.ts';
-import { findBackboneWeights, resolveConfig } from '../../src-main/services/ml/training-service.ts';
+import { findBackboneWeights } from '../../src-main/services/training/model/backbone-weights.ts';
+import { resolveConfig } from '../../src-main/services/training/train/config.ts';
 
 const MODELS = resolve(import.meta.dirname, '../../../shared/models');
 const V1_025 = join(MODELS, 'mobilenet_v1_0.25_224');

@@ -9,7 +9,7 @@ import {
   recallAtFalseAlarm,
   wilsonInterval,
 } from '../../src-main/shared/operating-point.ts';
-import { evaluate } from '../../src-main/services/ml/train/metrics.ts';
+import { evaluate } from '../../src-main/services/training/train/metrics.ts';
 
 /**
  * A constructed ROC: 100 defect images scored 0.50..0.99 (two per step) and 200 OK images scored

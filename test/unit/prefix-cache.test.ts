@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initWasmForProbe } from '../../src-main/engine/backend/wasm-init.ts';
-import { neuSamples } from '../../src-main/services/ml/data/neu.ts';
-import { fileSource } from '../../src-main/services/ml/data/source.ts';
+import { neuSamples } from '../../src-main/services/training/data/neu.ts';
+import { fileSource } from '../../src-main/services/training/data/source.ts';
 import {
   buildClassifier,
   buildHead,
@@ -29,7 +29,7 @@ import {
   toHalfBits,
 } from '../../src-main/engine/train/prefix-cache.ts';
 import { Trainer, type TrainerEvent } from '../../src-main/engine/train/trainer.ts';
-import { resolveConfig } from '../../src-main/services/ml/training-service.ts';
+import { resolveConfig } from '../../src-main/services/training/train/config.ts';
 import type { PrefixCacheOptions } from '../../src-main/engine/train/prefix-cache.ts';
 
 const WEIGHTS = resolve(import.meta.dirname, '../../../shared/models/mobilenet_v1_0.25_224');

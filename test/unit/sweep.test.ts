@@ -16,7 +16,7 @@ import {
   type SweepPoint,
 } from '../../src-main/shared/sweep.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/catalog/import.ts';
+import { runImport } from '../../src-main/services/library/import.ts';
 import { createHandlers } from '../../src-main/services/handlers/index.ts';
 import { Services } from '../../src-main/services/services.ts';
 import { sweepCommand } from '../../src-main/cli/commands/sweep.ts';

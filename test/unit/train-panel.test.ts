@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDurationIn } from '../../src-renderer/src/lib/duration.ts';
+import { formatDurationIn } from '../../src-renderer/src/lib/format.ts';
 import {
   alignLines,
   batchBoundary,

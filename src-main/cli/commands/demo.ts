@@ -1,20 +1,19 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
-import { populateDemoProject } from '../../services/catalog/demo/populate.ts';
+import { DEMO_DEFAULT_COUNT, populateDemoProject } from '../../services/library/demo/populate.ts';
 import type { CliCommand } from '../command.ts';
 import { openProjectForCli } from './import.ts';
 
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'Generate synthetic motor-core photos (OK + scratch, dent, chip, sheet shift, with masks) into a project',
-  usage:
-    'kensa demo <project> [--count N] [--seed S] [--json]\n  <project> is created when missing. N = total images (a third OK); default 72, seed 1.',
+  usage: `kensa demo <project> [--count N] [--seed S] [--json]\n  <project> is created when missing. N = total images (a third OK); default ${DEMO_DEFAULT_COUNT}, seed 1.`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
-        count: { type: 'string', default: '72' },
+        count: { type: 'string', default: String(DEMO_DEFAULT_COUNT) },
         seed: { type: 'string', default: '1' },
         json: { type: 'boolean', default: false },
       },

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { probeBackends, formatBackendReport } from '../../engine/backend/detect.ts';
-import { initWasmForProbe } from '../../engine/backend/wasm-init.ts';
+import { probeBackendsInChild } from '../../services/engine/probe-child.ts';
+import { formatBackendReport } from '../../services/engine/report-text.ts';
 import { builtInWeightsDirs } from '../../services/paths.ts';
-import { locateBackboneWeights } from '../../services/ml/training-service.ts';
+import { locateBackboneWeights } from '../../services/training/model/backbone-weights.ts';
 import { APP_VERSION } from '../../services/version.ts';
 import { Project } from '../../services/projects/project.ts';
 import type { CliCommand } from '../command.ts';
@@ -24,7 +24,8 @@ export const doctorCommand: CliCommand = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { project: { type: 'string' }, json: { type: 'boolean', default: false } } });
     const s = io.services();
-    const backend = await probeBackends({ loadNative: true, initWasm: initWasmForProbe });
+    // In a child process, as the app does: the CLI's own process never loads TensorFlow.js for a report.
+    const backend = await probeBackendsInChild();
     const weightDirs = [...s.settings.get().weightsDirs, ...builtInWeightsDirs(s.resourcesDir)];
     const models = findModels(weightDirs);
     // Per backbone, as the training wizard marks them: where Start finds its ImageNet weights, or that it does not.

@@ -10,7 +10,6 @@ import {
   type OperatingPointChoice,
 } from '../../shared/operating-point.ts';
 import type { Evaluation } from '../../shared/training-types.ts';
-import { trainingService } from '../../services/ml/training-service.ts';
 import type { CliCommand } from '../command.ts';
 
 /** Rates of false alarms whose defect recall is reported. */
@@ -84,7 +83,7 @@ export const evalCommand: CliCommand = {
     }
     const s = io.services();
     await s.projects.open(dir);
-    const t = trainingService(s);
+    const t = s.training;
     const runId = Number(run);
     if (wanted) {
       if (!t.get(runId).evaluations.some((e) => e.split === 'val' && e.samples) && wanted.aim.kind !== 'manual')

@@ -4,9 +4,7 @@ import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
 import type { ColormapName, GalleryItem, HeatmapMethod, HeatmapSplit } from '../../shared/heatmap-types.ts';
 import { HEATMAP_METHODS } from '../../shared/heatmap-types.ts';
-import { ensureCatalog } from '../../services/catalog/service.ts';
 import * as runs from '../../services/db/repos/runs.ts';
-import { heatmapService } from '../../services/heatmaps/service.ts';
 import { checkTarget, writeFileAtomic } from '../../services/export-file.ts';
 import type { CliCommand } from '../command.ts';
 import { refuseUnlessForced } from '../force.ts';
@@ -59,8 +57,7 @@ export const heatmapsCommand: CliCommand = {
       ...(values.layer ? { layer: values.layer } : {}),
     };
     const s = io.services();
-    ensureCatalog(s);
-    const h = heatmapService(s);
+    const h = s.heatmaps;
     const project = await s.projects.open(dir);
     try {
       const runId = runArg === 'active' ? runs.getActiveRunId(project.db) : Number(runArg);

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { ImportRequest } from '../../shared/catalog-types.ts';
+import type { ImportRequest } from '../../shared/library-types.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { runImport } from '../../services/catalog/import.ts';
-import { ensureCatalog } from '../../services/catalog/service.ts';
+import { runImport } from '../../services/library/import.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG_FILE, type Project } from '../../services/projects/project.ts';
@@ -74,7 +73,6 @@ export const importCommand: CliCommand = {
     }
     for (const p of paths) if (!existsSync(p)) throw new ValidationError(`${p} does not exist.`);
     const s = io.services();
-    ensureCatalog(s);
     const project = await openProjectForCli(s, dir, io, true);
     const ac = new AbortController();
     const onSig = () => {

@@ -1,14 +1,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
-import { inspectHandlers, UNKNOWN_TYPE, UNREADABLE_VERDICT, unreadableOf } from '../../services/handlers/inspect.ts';
+import { UNKNOWN_TYPE, UNREADABLE_VERDICT, unreadableOf } from '../../services/inspect/csv.ts';
 import { checkTarget } from '../../services/export-file.ts';
 import type { CliCommand } from '../command.ts';
 import { refuseUnlessForced } from '../force.ts';
 
 const USAGE =
-  'kensa inspect <project> <paths...> [--run R] [--threshold T] [--type-run R|none] [--csv FILE [--force]] [--json]\n' +
+  'kensa inspect <project> <paths...> [--run R] [--threshold T] [--tta|--no-tta] [--type-run R|none] [--csv FILE [--force]] [--json]\n' +
   '  An existing --csv file is refused (before inspecting) unless --force. Unreadable files are rows of the CSV.\n' +
+  '  --tta: each photo is the mean of the x3 views (original, rotated 180°, rotated+mirrored), about 3x slower;\n' +
+  "  default: as the model was trained (the Best preset turns it on). The CSV's tta column says which was used.\n" +
   '  With an anomaly model, NG photos get a defect type from a classifier (--type-run, default the active or newest one\n' +
   '  with two or more defect types; none: no types), or UNKNOWN when its most likely defect is below 50 %.';
 
@@ -24,6 +26,8 @@ export const inspectCommand: CliCommand = {
       options: {
         run: { type: 'string' },
         threshold: { type: 'string' },
+        tta: { type: 'boolean' },
+        'no-tta': { type: 'boolean' },
         'type-run': { type: 'string' },
         csv: { type: 'string' },
         force: { type: 'boolean', default: false },
@@ -36,6 +40,8 @@ export const inspectCommand: CliCommand = {
     if (runId !== undefined && (!Number.isInteger(runId) || runId <= 0))
       throw new ValidationError(`--run must be a run number, not ${values.run}.`);
     const threshold = values.threshold !== undefined ? Number(values.threshold) : undefined;
+    if (values.tta && values['no-tta']) throw new ValidationError('Give --tta or --no-tta, not both.');
+    const tta = values.tta ? true : values['no-tta'] ? false : undefined;
     const typeArg = values['type-run'];
     const typeRunId = typeArg === undefined ? undefined : typeArg === 'none' ? null : Number(typeArg);
     if (typeRunId !== undefined && typeRunId !== null && (!Number.isInteger(typeRunId) || typeRunId <= 0))
@@ -44,12 +50,13 @@ export const inspectCommand: CliCommand = {
     if (values.csv) await refuseUnlessForced(() => checkTarget(resolve(values.csv!), values.force));
     const s = io.services();
     await s.projects.open(projectDir);
-    const api = inspectHandlers(s);
-    const snap = await api.startInspection({
+    const inspect = s.inspect;
+    const snap = inspect.start({
       paths,
       ...(runId !== undefined ? { runId } : {}),
       ...(threshold !== undefined ? { threshold } : {}),
       ...(typeRunId !== undefined ? { typeRunId } : {}),
+      ...(tta !== undefined ? { tta } : {}),
     });
     const done = await s.tasks.wait(snap.id);
     if (done.state === 'failed')
@@ -59,17 +66,21 @@ export const inspectCommand: CliCommand = {
       return 1;
     }
     const { inspectionId } = done.result as { inspectionId: string };
-    const ins = await api.getInspection(inspectionId);
+    const ins = inspect.get(inspectionId);
     if (values.csv) {
       const csv = values.csv;
-      const r = await refuseUnlessForced(() => api.exportInspectionCsv(inspectionId, csv, { overwrite: values.force }));
+      const r = await refuseUnlessForced(() => inspect.exportCsv(inspectionId, csv, { overwrite: values.force }));
       if (!values.json) io.out(`CSV: ${r.file} (${r.rows} rows)`);
     }
     const ng = ins.items.filter((i) => i.verdict === 'ng').length;
     if (values.json) {
       io.out(JSON.stringify({ ok: true, inspection: ins }));
     } else {
-      io.out(`Model: #${ins.runId} ${ins.runName}${ins.threshold !== null ? `, threshold ${ins.threshold.toFixed(3)} on P(defect)` : ''}`);
+      io.out(
+        `Model: #${ins.runId} ${ins.runName}${ins.threshold !== null ? `, threshold ${ins.threshold.toFixed(3)} on P(defect)` : ''}${
+          ins.tta ? ', test-time augmentation (x3 views)' : ''
+        }`,
+      );
       const typeRun = ins.typeRun;
       if (typeRun)
         io.out(

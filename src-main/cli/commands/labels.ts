@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
-import { exportLabels } from '../../services/catalog/stats.ts';
+import { exportLabels } from '../../services/library/stats.ts';
 import type { CliCommand } from '../command.ts';
 import { refuseUnlessForced } from '../force.ts';
 import { openProjectForCli } from './import.ts';

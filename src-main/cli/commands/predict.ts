@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
 import { describeAim } from '../../shared/operating-point.ts';
-import { trainingService } from '../../services/ml/training-service.ts';
 import type { CliCommand } from '../command.ts';
 
 export const predictCommand: CliCommand = {
@@ -22,7 +21,7 @@ export const predictCommand: CliCommand = {
     await s.projects.open(dir);
     const imageIds = images.filter((i) => /^#\d+$/.test(i)).map((i) => Number(i.slice(1)));
     const paths = images.filter((i) => !/^#\d+$/.test(i));
-    const t = trainingService(s);
+    const t = s.training;
     const tta = values.tta ? { tta: true } : values['no-tta'] ? { tta: false } : {};
     const res = await t.predict({ imageIds, paths }, run === 'active' ? undefined : Number(run), undefined, tta);
     if (values.json) io.out(JSON.stringify({ ok: true, ...res }));

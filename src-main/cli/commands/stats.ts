@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
-import { catalogStats } from '../../services/catalog/stats.ts';
+import { libraryStats } from '../../services/library/stats.ts';
 import type { CliCommand } from '../command.ts';
 import { openProjectForCli } from './import.ts';
 
@@ -19,7 +19,7 @@ export const statsCommand: CliCommand = {
     const s = io.services();
     const project = await openProjectForCli(s, dir, io, false);
     try {
-      const st = catalogStats(project.db);
+      const st = libraryStats(project.db);
       if (values.json) {
         io.out(JSON.stringify({ ok: true, ...st }));
         return 0;

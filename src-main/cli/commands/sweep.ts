@@ -3,8 +3,6 @@ import { ValidationError } from '../../shared/errors.ts';
 import { parseSweepList } from '../../shared/sweep.ts';
 import type { TrainConfigInput } from '../../shared/training-types.ts';
 import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../../shared/training-presets.ts';
-import { trainingService } from '../../services/ml/training-service.ts';
-import { startSweep, sweepRuns } from '../../services/ml/sweep-service.ts';
 import type { CliCommand } from '../command.ts';
 import { describePreset, parseTrainArgs, trainConfigFromFlags } from './train.ts';
 
@@ -38,20 +36,20 @@ export const sweepCommand: CliCommand = {
       throw new ValidationError('A sweep takes its sizes and blocks from --sizes and --blocks; leave out --size and --finetune-blocks.');
     const spec = { sizes: parseSweepList(sizesText, '--sizes'), blocks: parseSweepList(blocksText, '--blocks') };
     const s = io.services();
-    const t = trainingService(s);
+    const t = s.training;
     let base: TrainConfigInput = {};
     if (values.preset !== undefined) {
       const preset = values.preset as TrainPresetId;
       if (!TRAIN_PRESETS.includes(preset))
         throw new ValidationError(`Unknown preset "${values.preset}". Choose ${TRAIN_PRESETS.join(', ')}.`);
-      const { report } = await t.engine.ensureStarted();
+      const { report } = await s.engine.ensureStarted();
       base = presetConfig(preset, report.training);
       io.err(`Preset ${preset} on ${report.training}: ${describePreset(base)}`);
     }
     base = trainConfigFromFlags(values, base);
 
     await s.projects.open(dir);
-    const started = startSweep(t, base, spec);
+    const started = s.sweep.start(base, spec);
     io.err(`Sweep ${started.sweepId}: ${started.runs.length} runs queued (runs ${started.runs.map((r) => r.runId).join(', ')}).`);
     let cancelled = false;
     const onSig = () => {
@@ -71,7 +69,7 @@ export const sweepCommand: CliCommand = {
     } finally {
       process.off('SIGINT', onSig);
     }
-    const view = sweepRuns(t, started.sweepId);
+    const view = s.sweep.runs(started.sweepId);
     if (own.values['activate-best'] && view.bestRunId !== null) t.setActive(view.bestRunId);
     if (values.json) io.out(JSON.stringify(view));
     else {

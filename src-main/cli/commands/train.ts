@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.ts';
+import type { LibraryStats } from '../../shared/library-types.ts';
 import type { BackboneId, TrainConfigInput, TrainingTaskKind } from '../../shared/training-types.ts';
 import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../../shared/training-presets.ts';
-import { trainingService } from '../../services/ml/training-service.ts';
+import { libraryStats } from '../../services/library/stats.ts';
+import { chooseResize, describeResizeChoice } from '../../shared/resize-choice.ts';
 import type { CliCommand } from '../command.ts';
 
 function num(v: string | undefined, what: string): number | undefined {
@@ -124,6 +126,19 @@ export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput 
   return cfg;
 }
 
+/**
+ * Without --resize the photos' shapes decide, as in the wizard (services/training/data/resize-choice.ts): sets `cfg.resize`
+ * and returns the line saying why, or null where the rule does not apply (resize given; anomaly models squash; a
+ * continued run keeps its parent's mode, which the training service reads from the parent's model).
+ */
+export function applyDefaultResize(cfg: TrainConfigInput, perLabel: LibraryStats['perLabel']): string | null {
+  if (cfg.resize !== undefined || cfg.task === 'anomaly' || (cfg.continueFromRunId ?? null) !== null) return null;
+  const labels = perLabel.filter((l) => !cfg.labels || cfg.labels.includes(l.key));
+  const choice = chooseResize(labels);
+  cfg.resize = choice.mode;
+  return `Resize ${describeResizeChoice(choice, (k) => labels.find((l) => l.key === k)?.nameEn || k)} (--resize to choose).`;
+}
+
 /** One line on what a preset sets, for the terminal. */
 export function describePreset(c: TrainConfigInput): string {
   const ft = c.fineTuneEpochs ? `, then the last ${c.fineTuneBlocks} blocks fine-tuned for up to ${c.fineTuneEpochs} epochs` : '';
@@ -141,27 +156,30 @@ export const trainCommand: CliCommand = {
     '  [--continue RUN] [--no-cache] [--name NAME] [--json]\n' +
     '  [--best-epoch loss|pointing]  pointing: best accuracy among epochs whose CAM pointing is within 2 points of the best\n' +
     '  [--guide-regions [--guide-weight W]]  penalise CAM mass outside the drawn regions of defect images (default W 1)\n' +
-    '  [--resize squash|letterbox]  letterbox: photos keep their shape (padded in grey) instead of being squashed square\n' +
+    '  [--resize squash|letterbox]  letterbox: photos keep their shape (padded in grey) instead of being squashed square;\n' +
+    "      left out: letterbox when the classes' photos differ in shape or are far from square, squash otherwise\n" +
     '  anomaly (learn from OK images only): [--coreset F] [--project-dim N] [--no-normalise]',
   async run(argv, io) {
     const { values, positionals } = parseTrainArgs(argv);
     const [dir] = positionals;
     if (!dir) throw new ValidationError(`Usage: ${this.usage}`);
     const s = io.services();
-    const t = trainingService(s);
+    const t = s.training;
     // A preset is the starting point (on this machine's training backend); every flag given overrides it.
     let cfg: TrainConfigInput = {};
     if (values.preset !== undefined) {
       const preset = values.preset as TrainPresetId;
       if (!TRAIN_PRESETS.includes(preset))
         throw new ValidationError(`Unknown preset "${values.preset}". Choose ${TRAIN_PRESETS.join(', ')}.`);
-      const { report } = await t.engine.ensureStarted();
+      const { report } = await s.engine.ensureStarted();
       cfg = presetConfig(preset, report.training);
       io.err(`Preset ${preset} on ${report.training}: ${describePreset(cfg)}`);
     }
     cfg = trainConfigFromFlags(values, cfg);
 
     await s.projects.open(dir);
+    const resizeLine = applyDefaultResize(cfg, libraryStats(s.projects.require().db).perLabel);
+    if (resizeLine) io.err(resizeLine);
     const started = t.start(cfg);
     const runId = started.runId;
     io.err(`Run ${runId} queued (task ${started.id}).`);

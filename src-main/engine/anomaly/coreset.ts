@@ -10,7 +10,7 @@
  * The covering radius (the largest distance of any point to its nearest chosen point) is recorded per step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../../services/ml/train/rng.ts';
+import { createRng } from '../../services/training/train/rng.ts';
 import { projectionMatrix } from './features.ts';
 
 export interface CoresetResult {

@@ -9,7 +9,7 @@ import { ValidationError } from '../../shared/errors.ts';
 import { heatmapLayers } from '../../services/heatmaps/layers.ts';
 import { buildSegment, featureShapeAfter, parseBackbone, type BackboneSpec } from '../model/mobilenet.ts';
 import { assignWeightsByName, type WeightSet } from '../model/weights.ts';
-import { createRng } from '../../services/ml/train/rng.ts';
+import { createRng } from '../../services/training/train/rng.ts';
 
 export interface AnomalyTap {
   /** Layer name as mobilenet.ts names it. */

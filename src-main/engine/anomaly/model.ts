@@ -9,14 +9,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelWeightsError } from '../../shared/errors.ts';
-import type { AnomalyModelParams } from '../../shared/training-types.ts';
+import type { AnomalyFlips, AnomalyModelParams } from '../../shared/training-types.ts';
 import { pixelsToBatch } from '../model/tf-util.ts';
 import type { WeightSet } from '../model/weights.ts';
 import { StreamingCoreset } from './coreset.ts';
+import { ALL_TYPES, BankSet } from './banks.ts';
 import { createExtractor, type PatchFeatureExtractor } from './features.ts';
-import { PatchBank } from './knn.ts';
 
-import { ANOMALY_BANK_FILE } from '../../services/ml/anomaly/files.ts';
+import { ANOMALY_BANK_FILE } from '../../services/training/anomaly/files.ts';
 export { ANOMALY_BANK_FILE };
 
 /** Defaults measured on elpv and the demo project (see bench/anomaly.ts). */
@@ -30,6 +30,8 @@ export const DEFAULT_ANOMALY = {
   coresetProjectDim: 64,
   normaliseIntensity: true,
   smoothingSigma: 4,
+  /** Test-time flips (bench/anomaly.ts --flips measures them). */
+  flips: 'none' as AnomalyFlips,
 } as const;
 
 /**
@@ -54,7 +56,7 @@ export function standardiseIntensity(px: Uint8Array): Uint8Array {
 }
 
 export interface ImageScore {
-  /** Raw score: the worst patch's distance to the bank. */
+  /** Raw score: the worst patch's distance to the bank (divided by the bank's scale). */
   raw: number;
   /** Patch distances [grid * grid], row-major. */
   patches: Float32Array;
@@ -63,7 +65,7 @@ export interface ImageScore {
 export class AnomalyModel {
   readonly params: AnomalyModelParams;
   readonly extractor: PatchFeatureExtractor;
-  private bank: PatchBank | null = null;
+  readonly banks: BankSet;
   /** Where the fit's coreset passes run (bench/anomaly.ts compares the two; same picks). */
   coresetOn: 'cpu' | 'backend' = 'cpu';
 
@@ -76,6 +78,7 @@ export class AnomalyModel {
       projectDim: params.projectDim,
       seed: params.seed,
     });
+    this.banks = new BankSet(this.extractor.dim);
   }
 
   get grid(): number {
@@ -83,7 +86,7 @@ export class AnomalyModel {
   }
 
   get bankSize(): number {
-    return this.bank?.size ?? 0;
+    return this.banks.size;
   }
 
   private batchOf(pixels: Uint8Array[]): tf.Tensor4D {
@@ -92,7 +95,8 @@ export class AnomalyModel {
   }
 
   /**
-   * Builds the bank from good images, streamed in batches.
+   * Builds a bank from good images, streamed in batches: the one bank of all types, or (with `opts.coreType`)
+   * that type's bank, whose share of maxBankRows is its share of `opts.allImages`.
    * @param load yields batches of size x size x 3 RGB bytes; called until it returns null
    * @returns bank rows, candidates considered, and the global pass's covering radii
    */
@@ -101,10 +105,12 @@ export class AnomalyModel {
     expectedImages: number,
     onImages?: (done: number) => void,
     signal?: AbortSignal,
+    opts: { coreType?: string; allImages?: number } = {},
   ): Promise<{ rows: number; candidates: number; radii: number[]; featuresMs: number; coresetMs: number }> {
     const p = this.params;
     const patchesPerImage = this.grid * this.grid;
-    const target = this.bankTarget(expectedImages);
+    const share = (n: number) => n / Math.max(n, opts.allImages ?? n);
+    const target = this.bankTarget(expectedImages, share(expectedImages));
     const stream = new StreamingCoreset(this.extractor.dim, {
       perImageFraction: Math.min(1, (p.candidateFactor * target) / (Math.max(1, expectedImages) * patchesPerImage)),
       projectDim: p.coresetProjectDim,
@@ -134,43 +140,61 @@ export class AnomalyModel {
     if (images === 0) throw new Error('No good images to learn from');
     const candidates = stream.candidates;
     const t1 = performance.now();
-    const { bank, rows, radii } = await stream.finish(this.bankTarget(images));
-    this.setBank(bank, rows);
+    const { bank, rows, radii } = await stream.finish(this.bankTarget(images, share(images)));
+    this.banks.set(opts.coreType ?? ALL_TYPES, bank, rows, images);
     // featuresMs includes the per-image candidate selection (it runs as the features arrive).
     return { rows, candidates, radii, featuresMs: t1 - t0, coresetMs: performance.now() - t1 };
   }
 
-  /** Bank rows for `images` good images: the coreset fraction of their patches, at most maxBankRows. */
-  bankTarget(images: number): number {
+  /**
+   * Bank rows for `images` good images: the coreset fraction of their patches, at most their `share` of maxBankRows.
+   */
+  bankTarget(images: number, share = 1): number {
     const all = images * this.grid * this.grid;
-    return Math.max(1, Math.min(Math.round(all * this.params.coresetFraction), this.params.maxBankRows ?? DEFAULT_ANOMALY.maxBankRows));
+    const cap = Math.round((this.params.maxBankRows ?? DEFAULT_ANOMALY.maxBankRows) * share);
+    return Math.max(1, Math.min(Math.round(all * this.params.coresetFraction), cap));
   }
 
-  /** The bank rows [bankSize * dim], float32 (what anomaly-bank.bin holds). */
+  /** The bank rows [bankSize * dim], float32, bank after bank (what anomaly-bank.bin holds). */
   bankData(): Float32Array {
-    if (!this.bankRows) throw new Error('The anomaly model has no memory bank');
-    return this.bankRows;
+    return this.banks.data();
   }
 
-  /** @param rows [m * dim] row-major */
+  /** One bank of all types. @param rows [m * dim] row-major */
   setBank(rows: Float32Array, m: number): void {
-    this.bank?.dispose();
-    this.bank = PatchBank.fromArray(rows, m, this.extractor.dim);
-    this.bankRows = rows;
+    this.banks.dispose();
+    this.banks.set(ALL_TYPES, rows, m, 0);
   }
 
-  private bankRows: Float32Array | null = null;
-
-  /** Scores a batch of images (size x size x 3 RGB bytes each). */
-  async score(pixels: Uint8Array[]): Promise<ImageScore[]> {
-    if (!this.bank) throw new Error('The anomaly model has no memory bank');
-    const bank = this.bank;
-    const d = tf.tidy(() => tf.sqrt(bank.nearestSquared(this.extractor.embed(this.batchOf(pixels)))));
-    const all = (await d.data()) as Float32Array;
-    d.dispose();
-    const per = this.grid * this.grid;
+  /**
+   * Scores a batch of images (size x size x 3 RGB bytes each), each against its core type's bank (`types[i]`;
+   * null or unknown: all banks). With test-time flips the mirrored images are scored too and every patch keeps the
+   * smallest distance over the flips, mapped back onto the original grid (a part that is normal when mirrored is
+   * not an anomaly; a defect stays far in every flip).
+   */
+  async score(pixels: Uint8Array[], types: readonly (string | null)[] = []): Promise<ImageScore[]> {
+    const g = this.grid;
+    const per = g * g;
+    const x = this.batchOf(pixels);
+    let all: Float32Array | null = null;
+    try {
+      for (const flip of flipAxes(this.params.flips)) {
+        const feats = tf.tidy(() => this.extractor.embed(flip.length ? (tf.reverse(x, flip) as tf.Tensor4D) : x));
+        let d: Float32Array;
+        try {
+          d = await this.banks.distances(feats, types, per);
+        } finally {
+          feats.dispose();
+        }
+        if (flip.length) d = unflipGrids(d, g, flip);
+        if (!all) all = d;
+        else for (let k = 0; k < all.length; k++) all[k] = Math.min(all[k]!, d[k]!);
+      }
+    } finally {
+      x.dispose();
+    }
     return pixels.map((_, i) => {
-      const patches = all.slice(i * per, (i + 1) * per);
+      const patches = all!.slice(i * per, (i + 1) * per);
       let raw = 0;
       for (const v of patches) if (v > raw) raw = v;
       return { raw, patches };
@@ -179,8 +203,7 @@ export class AnomalyModel {
 
   /** Writes the bank beside the model files. */
   saveBank(dir: string): void {
-    if (!this.bankRows) throw new Error('The anomaly model has no memory bank');
-    const r = this.bankRows;
+    const r = this.banks.data();
     writeFileSync(join(dir, ANOMALY_BANK_FILE), new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
   }
 
@@ -195,14 +218,35 @@ export class AnomalyModel {
         { file: f },
       );
     const rows = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    this.setBank(rows, this.params.bankRows);
+    const banks = this.params.banks ?? [];
+    if (banks.length && banks.reduce((a, x) => a + x.rows, 0) !== this.params.bankRows)
+      throw new ModelWeightsError(`The per-type banks of ${dir} do not add up to its ${this.params.bankRows} patches.`, { dir });
+    this.banks.load(rows, banks);
   }
 
   dispose(): void {
-    this.bank?.dispose();
-    this.bank = null;
+    this.banks.dispose();
     this.extractor.dispose();
   }
+}
+
+/** Tensor axes reversed per flip of an NHWC batch: none, then horizontal (width), then vertical (height). */
+export function flipAxes(flips: AnomalyFlips | undefined): number[][] {
+  return flips === 'hv' ? [[], [2], [1]] : flips === 'h' ? [[], [2]] : [[]];
+}
+
+/**
+ * Puts patch maps of flipped images back on the original grid.
+ * @param d [n * g * g] row-major per image @param axes [2]: mirrored left-right, [1]: upside down
+ */
+export function unflipGrids(d: Float32Array, g: number, axes: readonly number[]): Float32Array {
+  const out = new Float32Array(d.length);
+  const h = axes.includes(2);
+  const v = axes.includes(1);
+  for (let base = 0; base < d.length; base += g * g)
+    for (let y = 0; y < g; y++)
+      for (let x = 0; x < g; x++) out[base + y * g + x] = d[base + (v ? g - 1 - y : y) * g + (h ? g - 1 - x : x)]!;
+  return out;
 }
 
 /**

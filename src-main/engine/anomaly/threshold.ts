@@ -12,22 +12,14 @@
  * the cut on n as it does on P(defect).
  */
 import { chooseThreshold, type OperatingAim, type OperatingPointChoice } from '../../shared/operating-point.ts';
+import type { AnomalyThreshold, AnomalyThresholdBasis } from '../../services/engine/job-types.ts';
 
 /** Good images needed before a percentile is trusted over the maximum. */
 export const PERCENTILE_MIN_IMAGES = 100;
 export const GOOD_PERCENTILE = 0.99;
 
-export type AnomalyThresholdBasis = 'good-percentile' | 'good-max' | 'operating-point' | 'train-fallback';
-
-export interface AnomalyThreshold {
-  /** Raw-score threshold (normalised score 0.5). */
-  raw: number;
-  basis: AnomalyThresholdBasis;
-  /** Words for logs and the CLI. */
-  description: string;
-  /** The operating-point choice on normalised scores when defect images took part. */
-  choice: OperatingPointChoice | null;
-}
+// The threshold's shape is part of the anomaly-fit job's result (TF-free, main side).
+export type { AnomalyThreshold, AnomalyThresholdBasis };
 
 /** Linear-interpolated quantile of `values` (q in [0, 1]). */
 export function quantile(values: readonly number[], q: number): number {
@@ -48,6 +40,17 @@ export function normaliseScore(raw: number, threshold: number): number {
 /** Inverse of {@link normaliseScore}: the raw score at normalised score n (n in [0, 1)). */
 export function rawScoreAt(n: number, threshold: number): number {
   return -threshold * Math.log2(1 - Math.min(n, 1 - 1e-12));
+}
+
+/**
+ * A core type's scale: what its held-out good images score (the same rule as the good-only threshold: the 99th
+ * percentile from 100 images, else the maximum; 1 without any). Dividing a type's distances by it puts every type's
+ * good images on one scale, so one threshold means the same false-alarm rate for each.
+ */
+export function typeScale(goodRaw: readonly number[]): number {
+  if (!goodRaw.length) return 1;
+  const s = goodRaw.length >= PERCENTILE_MIN_IMAGES ? quantile(goodRaw, GOOD_PERCENTILE) : Math.max(...goodRaw);
+  return s > 0 ? s : 1;
 }
 
 /**

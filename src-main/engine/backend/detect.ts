@@ -183,10 +183,3 @@ export async function probeBackends(opts: ProbeOptions = {}): Promise<BackendRep
   const training = pick(wasmTrains ? ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] : ['tfjs-node-gpu', 'tfjs-node', 'cpu']);
   return { training, inference, candidates, checkedAt: new Date().toISOString() };
 }
-
-/** One line per backend for the CLI and logs. */
-export function formatBackendReport(r: BackendReport): string {
-  const lines = [`Training backend: ${r.training}`, `Inference backend: ${r.inference}`];
-  for (const c of r.candidates) lines.push(`  ${c.available ? '✓' : '✗'} ${c.name}${c.version ? ` ${c.version}` : ''}: ${c.reason}`);
-  return lines.join('\n');
-}

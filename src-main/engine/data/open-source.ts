@@ -6,12 +6,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CorruptImageError } from '../../shared/errors.ts';
-import { openStoredImage } from '../../services/catalog/dataset.ts';
+import { openStoredImage } from '../../services/library/dataset.ts';
 import { Project, projectPaths, CATALOG_FILE } from '../../services/projects/project.ts';
-import { fileSource, sharpToRgb, type EngineSample, type SampleSource } from '../../services/ml/data/source.ts';
-import { keyForResize, type ResizeMode } from '../../services/ml/data/geometry.ts';
+import { contentMemo, fileSource, sharpToRgb, type EngineSample, type SampleSource } from '../../services/training/data/source.ts';
+import { keyForPadMask, type ResizeMode } from '../../services/training/data/geometry.ts';
+import type { SourceSpec } from '../../services/engine/job-types.ts';
 
-export type SourceSpec = { kind: 'files' } | { kind: 'catalog'; projectDir: string };
+export type { SourceSpec };
 
 /** A Project over a read-only connection (no lock: the app holds it). Writes through it fail. */
 function readOnlyProject(dir: string): Project {
@@ -22,16 +23,24 @@ function readOnlyProject(dir: string): Project {
   return p;
 }
 
-/** `resize`: how photos become the square model input (the run's or the model's setting; default squash). */
-export async function openSource(spec: SourceSpec, samples: EngineSample[], resize: ResizeMode = 'squash'): Promise<SampleSource> {
-  if (spec.kind === 'files' || samples.every((s) => s.path)) return fileSource(samples, resize);
+/**
+ * `resize`: how photos become the square model input (the run's or the model's setting; default squash). `padMask`
+ * (letterbox only): the source says where each photo lies, so pooling and maps leave the padding out.
+ */
+export async function openSource(
+  spec: SourceSpec,
+  samples: EngineSample[],
+  resize: ResizeMode = 'squash',
+  padMask = false,
+): Promise<SampleSource> {
+  if (spec.kind === 'files' || samples.every((s) => s.path)) return fileSource(samples, resize, padMask);
   const project = readOnlyProject(spec.projectDir);
-  const files = fileSource(samples, resize);
-  return {
+  const files = fileSource(samples, resize, padMask);
+  const src: SampleSource = {
     count: samples.length,
     labelOf: (i) => samples[i]!.label,
     idOf: (i) => samples[i]!.id,
-    keyOf: (i) => keyForResize(samples[i]!.key, resize),
+    keyOf: (i) => keyForPadMask(samples[i]!.key, resize, padMask),
     async loadPixels(i, size) {
       const s = samples[i]!;
       if (s.path) return files.loadPixels(i, size);
@@ -44,4 +53,9 @@ export async function openSource(spec: SourceSpec, samples: EngineSample[], resi
     },
     close: () => project.db.close(),
   };
+  if (resize === 'letterbox' && padMask) {
+    const stored = contentMemo((i) => openStoredImage(project, samples[i]!.id));
+    src.contentOf = (i, size) => (samples[i]!.path ? files.contentOf!(i, size) : stored(i, size));
+  }
+  return src;
 }

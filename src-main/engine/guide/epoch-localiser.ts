@@ -15,8 +15,10 @@ import {
   scoreBatch,
   type EpochLocalisation,
   type LocalisationTarget,
-} from '../../services/ml/guide/localisation.ts';
-import type { RegionMask } from '../../services/ml/guide/regions.ts';
+} from '../../services/training/guide/localisation.ts';
+import type { RegionMask } from '../../services/training/guide/regions.ts';
+import { contentCells, type Rect } from '../../services/training/data/geometry.ts';
+import type { SampleSource } from '../../services/training/data/source.ts';
 
 /**
  * A model that returns [conv map, pooled vector] of a segment built with `gap: true` (shares its layers and
@@ -35,6 +37,10 @@ export class EpochLocaliser {
   private grid: { gw: number; gh: number } | null = null;
   /** Transfer phase: the conv maps of the localised validation samples (by sample index), computed once. */
   readonly cachedMaps = new Map<number, Float32Array>();
+  /** Letterbox with masked padding: where each localised sample's photo lies in the input (its size `inputSize`). */
+  private readonly contents = new Map<number, Rect>();
+  private inputSize = 0;
+  private readonly cells = new Map<string, Float32Array>();
 
   constructor(masks: ReadonlyMap<number, RegionMask>, classes: string[]) {
     this.masks = masks;
@@ -61,6 +67,23 @@ export class EpochLocaliser {
       this.targets.set(i, m ? prepareTarget(m.mask, m.width, m.height, gw, gh, m.tolerance) : null);
     }
     return this.targets.get(i) ?? null;
+  }
+
+  /** Letterbox with masked padding: reads where the localised samples' photos lie, so their padding is never scored. */
+  async useContents(source: SampleSource, size: number): Promise<void> {
+    if (!source.contentOf || this.inputSize === size) return;
+    this.inputSize = size;
+    for (const i of this.masks.keys()) this.contents.set(i, await source.contentOf(i, size));
+  }
+
+  /** Sample i's photo cells on a gw x gh grid (null: nothing masked). */
+  private cellsOf(i: number, gw: number, gh: number): Float32Array | null {
+    const r = this.contents.get(i);
+    if (!r) return null;
+    const k = `${i}:${gw}x${gh}`;
+    let c = this.cells.get(k);
+    if (!c) this.cells.set(k, (c = contentCells(r, this.inputSize, gw, gh)));
+    return c;
   }
 
   /** A tally to fill during one validation pass. */
@@ -105,6 +128,7 @@ export class EpochLocaliser {
       K,
       (j) => labels[j]!,
       (j) => this.targetOf(samples[j]!, gw, gh),
+      (j) => this.cellsOf(samples[j]!, gw, gh),
     );
     tally.ms += performance.now() - t0;
   }

@@ -13,8 +13,8 @@
  * fine-tuning builds the same expression in tfjs (guidanceLossTensor).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FixedVariant } from '../../services/ml/data/augment.ts';
-import type { LocalisationTarget } from '../../services/ml/guide/localisation.ts';
+import type { FixedVariant } from '../../services/training/data/augment.ts';
+import type { LocalisationTarget } from '../../services/training/guide/localisation.ts';
 
 /** Per-node region mass (a) and image mass (T) of one image in one fixed variant. */
 export interface GuideTarget {

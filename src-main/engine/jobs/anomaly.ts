@@ -6,57 +6,42 @@
  * - 'anomaly-score': raw and normalised scores of images with a saved anomaly model, and optionally each image's
  *   patch map (for heatmaps and Inspect).
  */
-import type { OperatingAim } from '../../shared/operating-point.ts';
-import type { AnomalyModelParams, Evaluation, TrainConfig } from '../../shared/training-types.ts';
+import { bankTypes, sampleCoreTypes, UNKNOWN_TYPE } from '../anomaly/core-types.ts';
 import { anomalyTaps } from '../anomaly/features.ts';
 import { AnomalyModel, DEFAULT_ANOMALY } from '../anomaly/model.ts';
-import { chooseAnomalyThreshold, normaliseScore, type AnomalyThreshold } from '../anomaly/threshold.ts';
-import { openSource, type SourceSpec } from '../data/open-source.ts';
-import type { EngineSample, SampleSource } from '../../services/ml/data/source.ts';
-import { readModelInfo } from '../../services/ml/model/saved-model.ts';
-import { modelArtifacts, useBackend, type SavedModelArtifacts } from '../model/tf-util.ts';
+import type { AnomalyModelParams, Evaluation } from '../../shared/training-types.ts';
+import { chooseAnomalyThreshold, normaliseScore, typeScale } from '../anomaly/threshold.ts';
+import { openSource } from '../data/open-source.ts';
+import type { EngineSample, SampleSource } from '../../services/training/data/source.ts';
+import type {
+  AnomalyFitEvent,
+  AnomalyFitParams,
+  AnomalyFitResult,
+  AnomalyScoreEvent,
+  AnomalyScoreParams,
+  AnomalyScoreResult,
+  SourceSpec,
+} from '../../services/engine/job-types.ts';
+import { readModelInfo } from '../../services/training/model/saved-model.ts';
+import { modelArtifacts, useBackend } from '../model/tf-util.ts';
 import { readWeightSet } from '../model/weights.ts';
-import { evaluate } from '../../services/ml/train/metrics.ts';
+import { evaluate } from '../../services/training/train/metrics.ts';
 import { defineJob } from '../job.ts';
 
 /** Images per backbone batch. */
 const BATCH = 8;
 
-export interface AnomalyFitParams {
-  config: TrainConfig;
-  /** Class index of OK in `samples` (0: the run's classes are OK, defect). */
-  okIndex: number;
-  classes: string[];
-  samples: EngineSample[];
-  source: SourceSpec;
-  backboneWeightsDir: string;
-  aim: OperatingAim;
-}
-
-export type AnomalyFitEvent =
-  { kind: 'phase'; phase: 'features' | 'coreset' | 'evaluate' } | { kind: 'progress'; done: number; total: number; unit: 'images' };
-
-export interface AnomalyFitResult {
-  artifacts: SavedModelArtifacts;
-  /** Bank rows [bankRows * dim], float32. */
-  bank: Float32Array;
-  params: AnomalyModelParams;
-  threshold: AnomalyThreshold;
-  evaluations: Evaluation[];
-  trainImages: number;
-  candidates: number;
-  durations: { featuresMs: number; coresetMs: number; evaluationMs: number; totalMs: number };
-  /** Largest resident set size of the engine during the fit (MB). */
-  peakRssMB: number;
-  backends: { training: string; inference: string };
-}
-
+/**
+ * Scores the images `indices` of `source`. `typeOf(k)`: the bank image k is scored against (null: all banks; with
+ * one bank of all types it does not matter).
+ */
 async function scoreAll(
   model: AnomalyModel,
   source: SampleSource,
   indices: number[],
   signal: AbortSignal,
   onDone?: (n: number) => void,
+  typeOf: (k: number) => string | null = () => null,
 ): Promise<{ raw: number[]; patches: Float32Array[] }> {
   const raw: number[] = [];
   const patches: Float32Array[] = [];
@@ -64,7 +49,7 @@ async function scoreAll(
     if (signal.aborted) throw Object.assign(new Error('Cancelled by the user'), { name: 'CancelledError' });
     const part = indices.slice(i, i + BATCH);
     const px = await Promise.all(part.map((k) => source.loadPixels(k, model.params.inputSize)));
-    for (const s of await model.score(px)) {
+    for (const s of await model.score(px, part.map(typeOf))) {
       raw.push(s.raw);
       patches.push(s.patches);
     }
@@ -96,32 +81,50 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
     rawThreshold: 1,
     thresholdBasis: '',
     smoothingSigma: cfg.smoothingSigma,
+    flips: cfg.flips,
   };
   const source = await openSource(p.source, p.samples);
   const model = new AnomalyModel(params, readWeightSet(p.backboneWeightsDir));
   try {
     const train = p.samples.flatMap((s, i) => (s.split === 'train' && s.label === p.okIndex ? [i] : []));
     if (!train.length) throw Object.assign(new Error('No OK images in the training split to learn from.'), { name: 'ValidationError' });
+    // One bank per core type when the good images carry two or more types (each type's normal look differs).
+    const coreTypes = sampleCoreTypes(p.source, p.samples);
+    const banked = bankTypes(train.map((k) => coreTypes[k]!));
+    const bankOf = (k: number) => (banked && banked.includes(coreTypes[k]!) ? coreTypes[k]! : UNKNOWN_TYPE);
+    const groups = banked
+      ? banked.map((t) => ({ type: t, images: train.filter((k) => bankOf(k) === t) }))
+      : [{ type: undefined, images: train }];
     ctx.emit({ kind: 'phase', phase: 'features' });
-    let next = 0;
-    const fit = await model.fit(
-      async () => {
-        ctx.throwIfCancelled();
-        await ctx.pause.wait(ctx.signal);
-        ctx.throwIfCancelled();
-        if (next >= train.length) return null;
-        const part = train.slice(next, next + BATCH);
-        next += part.length;
-        return Promise.all(part.map((k) => source.loadPixels(k, params.inputSize)));
-      },
-      train.length,
-      (done) => {
-        sampleRss();
-        ctx.emit({ kind: 'progress', done, total: train.length, unit: 'images' });
-        if (done === train.length) ctx.emit({ kind: 'phase', phase: 'coreset' });
-      },
-      ctx.signal,
-    );
+    const fit = { rows: 0, candidates: 0, featuresMs: 0, coresetMs: 0 };
+    let before = 0;
+    for (const g of groups) {
+      let next = 0;
+      const f = await model.fit(
+        async () => {
+          ctx.throwIfCancelled();
+          await ctx.pause.wait(ctx.signal);
+          ctx.throwIfCancelled();
+          if (next >= g.images.length) return null;
+          const part = g.images.slice(next, next + BATCH);
+          next += part.length;
+          return Promise.all(part.map((k) => source.loadPixels(k, params.inputSize)));
+        },
+        g.images.length,
+        (done) => {
+          sampleRss();
+          ctx.emit({ kind: 'progress', done: before + done, total: train.length, unit: 'images' });
+          if (before + done === train.length) ctx.emit({ kind: 'phase', phase: 'coreset' });
+        },
+        ctx.signal,
+        g.type === undefined ? {} : { coreType: g.type, allImages: train.length },
+      );
+      before += g.images.length;
+      fit.rows += f.rows;
+      fit.candidates += f.candidates;
+      fit.featuresMs += f.featuresMs;
+      fit.coresetMs += f.coresetMs;
+    }
     sampleRss();
     const tFit = performance.now();
     params.bankRows = fit.rows;
@@ -129,14 +132,34 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
     ctx.emit({ kind: 'phase', phase: 'evaluate' });
     const val = p.samples.flatMap((s, i) => (s.split === 'val' ? [i] : []));
     const test = p.samples.flatMap((s, i) => (s.split === 'test' ? [i] : []));
-    const valScores = await scoreAll(model, source, val, ctx.signal);
     const isDefect = (i: number) => p.samples[i]!.label !== p.okIndex;
+    // Known-type images against their own bank; unknown-type ones against all banks (the smallest distance).
+    const scoreType = (k: number) => (banked && coreTypes[k] !== UNKNOWN_TYPE && banked.includes(coreTypes[k]!) ? coreTypes[k]! : null);
+    // A good image of a banked type was scored against its own bank for the scales: its score is reused, scaled.
+    const known = banked
+      ? await setTypeScales(
+          model,
+          source,
+          banked,
+          val.filter((k) => !isDefect(k)),
+          train,
+          bankOf,
+          ctx.signal,
+        )
+      : new Map();
+    params.banks = banked ? model.banks.info() : undefined;
+    const rest = val.filter((k) => !(known.has(k) && scoreType(k) === bankOf(k)));
+    const restRaw = (await scoreAll(model, source, rest, ctx.signal, undefined, scoreType)).raw;
+    const byIndex = new Map(rest.map((k, j) => [k, restRaw[j]!]));
+    const scaleOf = new Map(model.banks.info().map((b) => [b.coreType, b.scale]));
+    const valScores = { raw: val.map((k) => byIndex.get(k) ?? known.get(k)! / scaleOf.get(bankOf(k))!) };
     let trainRaw: number[] = [];
-    if (!val.some((i) => !isDefect(i))) trainRaw = (await scoreAll(model, source, train.slice(0, 200), ctx.signal)).raw;
+    if (!val.some((i) => !isDefect(i)))
+      trainRaw = (await scoreAll(model, source, train.slice(0, 200), ctx.signal, undefined, scoreType)).raw;
     const threshold = chooseAnomalyThreshold(valScores.raw, val.map(isDefect), p.aim, trainRaw);
     params.rawThreshold = threshold.raw;
     params.thresholdBasis = threshold.description;
-    const testScores = await scoreAll(model, source, test, ctx.signal);
+    const testScores = await scoreAll(model, source, test, ctx.signal, undefined, scoreType);
     const evalOf = (split: 'val' | 'test', idx: number[], raw: number[]) =>
       evaluate(
         split,
@@ -178,28 +201,40 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
   }
 });
 
-export interface AnomalyScoreParams {
-  modelDir: string;
-  samples: EngineSample[];
-  source: SourceSpec;
-  /** Also return each image's patch distances (grid x grid). */
-  maps: boolean;
+/**
+ * Each bank's scale from the held-out good images of its type, each scored against that bank alone (the training
+ * images of the type, which score low, when the type has no held-out good image: strict, and stated by the scale).
+ * @returns the unscaled scores of the held-out good images, by sample index
+ */
+async function setTypeScales(
+  model: AnomalyModel,
+  source: SampleSource,
+  types: string[],
+  valGood: number[],
+  train: number[],
+  bankOf: (k: number) => string,
+  signal: AbortSignal,
+): Promise<Map<number, number>> {
+  const heldRaw = new Map<number, number>();
+  for (const t of types) {
+    const held = valGood.filter((k) => bankOf(k) === t);
+    const idx = held.length ? held : train.filter((k) => bankOf(k) === t).slice(0, 50);
+    const { raw } = await scoreAll(model, source, idx, signal, undefined, () => t);
+    if (held.length) held.forEach((k, j) => heldRaw.set(k, raw[j]!));
+    model.banks.setScale(t, typeScale(raw));
+  }
+  return heldRaw;
 }
 
-export interface AnomalyScoreResult {
-  ids: number[];
-  raw: number[];
-  /** Normalised scores (0.5 = the threshold). */
-  scores: number[];
-  /** probabilities[i] in the model's class order (OK, defect), as a classifier's predict returns them. */
-  probabilities: number[][];
-  grid: number;
-  /** Patch distances per image (only when asked for), in raw units. */
-  patches: Float32Array[] | null;
-  rawThreshold: number;
+/**
+ * The bank each sample is scored against with `model`: its core type when the model has that type's bank, else
+ * null (all banks). Reads the types only for a model with per-type banks.
+ */
+export function bankTypeOf(model: AnomalyModel, spec: SourceSpec, samples: EngineSample[]): (k: number) => string | null {
+  if (model.banks.count < 2) return () => null;
+  const types = sampleCoreTypes(spec, samples);
+  return (k) => (types[k] && types[k] !== UNKNOWN_TYPE && model.banks.has(types[k]) ? types[k] : null);
 }
-
-export type AnomalyScoreEvent = { kind: 'progress'; done: number; total: number };
 
 const loaded: { key: string; model: AnomalyModel }[] = [];
 
@@ -227,8 +262,13 @@ export const anomalyScoreJob = defineJob<AnomalyScoreParams, AnomalyScoreEvent, 
   const source = await openSource(p.source, p.samples);
   try {
     const idx = p.samples.map((_, i) => i);
-    const { raw, patches } = await scoreAll(model, source, idx, ctx.signal, (done) =>
-      ctx.emit({ kind: 'progress', done, total: idx.length }),
+    const { raw, patches } = await scoreAll(
+      model,
+      source,
+      idx,
+      ctx.signal,
+      (done) => ctx.emit({ kind: 'progress', done, total: idx.length }),
+      bankTypeOf(model, p.source, p.samples),
     );
     const thr = model.params.rawThreshold;
     const scores = raw.map((r) => normaliseScore(r, thr));

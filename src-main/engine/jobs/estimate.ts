@@ -3,34 +3,13 @@
  * measured on a small batch (random weights: speed does not depend on their values).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackboneId, TrainingEstimate } from '../../shared/training-types.ts';
+import type { EstimateJobParams, EstimateJobResult } from '../../services/engine/job-types.ts';
 import { buildHead, buildSegment, featureShapeAfter, parseBackbone } from '../model/mobilenet.ts';
 import { useBackend } from '../model/tf-util.ts';
 import { JsHead } from '../train/js-head.ts';
 import { defineJob } from '../job.ts';
 
-export interface EstimateJobParams {
-  backbone: BackboneId;
-  inputSize: number;
-  batchSize: number;
-  fineTuneBlocks: number;
-  trainImages: number;
-  valImages: number;
-  /** Test images (evaluated once at the end). */
-  testImages?: number;
-  variants: number;
-  epochs: number;
-  /** Transfer-phase early-stopping patience (0 = off): the phase is expected to stop before its planned epochs. */
-  patience?: number;
-  fineTuneEpochs: number;
-  fineTunePatience?: number;
-  numClasses: number;
-  cachedFraction: number;
-  /** Test-time augmentation in the final evaluation (x3 forward passes). */
-  tta?: boolean;
-}
-
-export type EstimateJobResult = Omit<TrainingEstimate, 'backend'>;
+export type { EstimateJobParams, EstimateJobResult };
 
 /**
  * ms per image beside the backbone: decode and resize (sharp), the fixed variant, the embedding-cache write

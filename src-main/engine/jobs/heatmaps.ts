@@ -5,67 +5,26 @@
  * events on the model's grid (normalising, upsampling, colouring and scoring happen on the main side).
  */
 import * as tf from '@tensorflow/tfjs';
-import { openSource, type SourceSpec } from '../data/open-source.ts';
-import type { EngineSample } from '../../services/ml/data/source.ts';
+import { openSource } from '../data/open-source.ts';
+import type { HeatmapJobRequest, HeatmapsJobEvent, HeatmapsJobParams, HeatmapsJobResult } from '../../services/engine/job-types.ts';
 import { pixelsToBatch, useBackend } from '../model/tf-util.ts';
-import { cam, gradCam, saliency, smoothGrad, type HeatmapMethod } from '../heatmaps/math.ts';
+import { cam, gradCam, saliency, smoothGrad } from '../heatmaps/index.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob, type EngineContext } from '../job.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { anomalyMap } from '../anomaly/model.ts';
-import { readModelInfo } from '../../services/ml/model/saved-model.ts';
-import { resizeOfModel } from '../../services/ml/data/geometry.ts';
-import { loadAnomalyModel } from './anomaly.ts';
-
-export interface HeatmapJobRequest {
-  method: HeatmapMethod;
-  /** Class indices to map; null in the list = each image's predicted class. */
-  classes: (number | null)[];
-  /** Grad-CAM layer (default: the last conv features). */
-  layer?: string;
-  /** SmoothGrad: copies, noise (fraction of the input range), copies per batch, seed. */
-  n?: number;
-  sigma?: number;
-  batchSize?: number;
-  seed?: number;
-}
-
-export interface HeatmapsJobParams {
-  modelDir: string;
-  samples: EngineSample[];
-  source: SourceSpec;
-  requests: HeatmapJobRequest[];
-  /** Images per CAM batch (default 16). */
-  camBatch?: number;
-}
-
-export interface HeatmapMapEvent {
-  kind: 'map';
-  imageId: number;
-  method: HeatmapMethod;
-  /** The class mapped (resolved: never null). */
-  classIndex: number;
-  width: number;
-  height: number;
-  data: Float32Array;
-  probabilities: number[];
-  /** Milliseconds of compute for this map (CAM: the batch's share). */
-  ms: number;
-}
-
-export type HeatmapsJobEvent =
-  HeatmapMapEvent | { kind: 'progress'; done: number; total: number } | { kind: 'error'; imageId: number; message: string };
-
-export interface HeatmapsJobResult {
-  maps: number;
-  backends: { forward: string; gradients: string };
-}
+import { readModelInfo } from '../../services/training/model/saved-model.ts';
+import { padMaskOfModel, resizeOfModel } from '../../services/training/data/geometry.ts';
+import { PaddedMaps } from '../heatmaps/padded-maps.ts';
+import { bankTypeOf, loadAnomalyModel } from './anomaly.ts';
 
 export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, HeatmapsJobResult>()('heatmaps', async (p, ctx) => {
   const fwdBackend = ctx.backends.inference;
   const gradBackend = ctx.backends.training;
   // The model's own geometry (squash or letterbox): maps lie on its input grid; the main side maps them back.
-  const source = await openSource(p.source, p.samples, resizeOfModel(readModelInfo(p.modelDir)));
+  // Letterbox with masked padding: the source says where each photo lies; its maps never peak in the padding.
+  const saved = readModelInfo(p.modelDir);
+  const source = await openSource(p.source, p.samples, resizeOfModel(saved), padMaskOfModel(saved));
   let maps = 0;
   const total = p.samples.length * p.requests.length;
   let done = 0;
@@ -78,6 +37,8 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
     const { info } = await loadClassifier(p.modelDir, fwdBackend);
     const size = info.inputSize;
     const bs = Math.max(1, p.camBatch ?? 16);
+    const padded = source.contentOf ? new PaddedMaps(size) : null;
+    const emit = (e: HeatmapsJobEvent): void => ctx.emit(padded ? padded.apply(e) : e);
     for (let k = 0; k < p.samples.length; k += bs) {
       ctx.throwIfCancelled();
       const idx = p.samples.slice(k, k + bs).map((_, j) => k + j);
@@ -86,13 +47,14 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
           try {
             return await source.loadPixels(i, size);
           } catch (err) {
-            ctx.emit({ kind: 'error', imageId: p.samples[i]!.id, message: (err as Error).message });
+            emit({ kind: 'error', imageId: p.samples[i]!.id, message: (err as Error).message });
             return null;
           }
         }),
       );
       const ok = idx.filter((_, j) => loaded[j]);
       const px = loaded.filter((x): x is Uint8Array => !!x);
+      if (padded) await padded.load(source, ok, p.samples, fwdBackend, p.modelDir, px);
       if (!px.length) {
         done += idx.length * p.requests.length;
         continue;
@@ -106,13 +68,17 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
         try {
           if (req.method === 'cam') {
             const t0 = performance.now();
-            const r = cam(model, x, req.classes);
+            // Masked pooling: "the predicted class" is the masked model's, so every class is mapped and picked below.
+            const every = padded && req.classes.includes(null);
+            const r = cam(model, x, every ? 'all' : req.classes);
             const ms = (performance.now() - t0) / ok.length;
             ok.forEach((i, j) => {
               const probs = r.probabilities[j]!;
-              r.maps[j]!.forEach((g, c) => {
-                const classIndex = req.classes[c] ?? argmaxOf(probs);
-                ctx.emit({
+              const id = p.samples[i]!.id;
+              req.classes.forEach((wanted, c) => {
+                const classIndex = wanted ?? (every ? padded!.predicted(id) : null) ?? argmaxOf(probs);
+                const g = every ? r.maps[j]![classIndex]! : r.maps[j]![c]!;
+                emit({
                   kind: 'map',
                   imageId: p.samples[i]!.id,
                   method: 'cam',
@@ -131,7 +97,8 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
               ctx.throwIfCancelled();
               const one = tf.slice(x, [j, 0, 0, 0], [1, size, size, 3]) as tf.Tensor4D;
               try {
-                for (const c of req.classes) {
+                for (const wanted of req.classes) {
+                  const c = wanted ?? padded?.predicted(p.samples[ok[j]!]!.id) ?? null;
                   const t0 = performance.now();
                   let g;
                   let probs: number[];
@@ -163,7 +130,7 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
                     probs = r.probabilities[0]!;
                   }
                   const classIndex = c ?? argmaxOf(probs);
-                  ctx.emit({
+                  emit({
                     kind: 'map',
                     imageId: p.samples[ok[j]!]!.id,
                     method: req.method,
@@ -187,7 +154,7 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
           x.dispose();
         }
         done += idx.length;
-        ctx.emit({ kind: 'progress', done, total });
+        emit({ kind: 'progress', done, total });
       }
       await new Promise((r) => setImmediate(r));
     }
@@ -213,6 +180,8 @@ async function anomalyMaps(
   const size = model.params.inputSize;
   const scale = 1 / (2 * model.params.rawThreshold);
   let maps = 0;
+  // Each image against its core type's bank when the model has one per type.
+  const typeOf = bankTypeOf(model, p.source, p.samples);
   const bs = Math.max(1, Math.min(8, p.camBatch ?? 8));
   for (let k = 0; k < p.samples.length; k += bs) {
     ctx.throwIfCancelled();
@@ -229,7 +198,7 @@ async function anomalyMaps(
     }
     if (!px.length) continue;
     const t0 = performance.now();
-    const scored = await model.score(px);
+    const scored = await model.score(px, okIdx.map(typeOf));
     const ms = (performance.now() - t0) / px.length;
     scored.forEach((s, j) => {
       const data = anomalyMap(s.patches, model.grid, size, size, model.params.smoothingSigma).map((v) => v * scale);

@@ -1,18 +1,24 @@
 /**
- * The engine's job types. Adding one: write jobs/<name>.ts exporting `defineJob<Params, Event, Result>()('<name>', run)`
- * and add it to this list; EngineClient.run('<name>', params, onEvent) is then typed end to end.
+ * The engine's job list. Adding one: its params / event / result types in services/engine/job-types.ts (`EngineJobs`,
+ * TF-free, what the main side sees), then jobs/<name>.ts exporting `defineJob<Params, Event, Result>()('<name>', run)`
+ * and its entry here; EngineClient.run('<name>', params, onEvent) is then typed end to end.
  */
+import type { EngineJobKind, JobEvent, JobParams, JobResult } from '../../services/engine/job-types.ts';
+import type { EngineJob } from '../job.ts';
 import { estimateJob } from './estimate.ts';
 import { predictJob } from './predict.ts';
 import { trainJob } from './train.ts';
 import { heatmapsJob } from './heatmaps.ts';
 import { anomalyFitJob, anomalyScoreJob } from './anomaly.ts';
 
-export const engineJobs = [trainJob, predictJob, estimateJob, heatmapsJob, anomalyFitJob, anomalyScoreJob] as const;
+/** One job per kind, each checked against its declared wire types (a job and `EngineJobs` cannot drift apart). */
+const byKind: { [K in EngineJobKind]: EngineJob<K, JobParams<K>, JobEvent<K>, JobResult<K>> } = {
+  train: trainJob,
+  predict: predictJob,
+  estimate: estimateJob,
+  heatmaps: heatmapsJob,
+  'anomaly-fit': anomalyFitJob,
+  'anomaly-score': anomalyScoreJob,
+};
 
-type AnyJob = (typeof engineJobs)[number];
-export type EngineJobKind = AnyJob['kind'];
-type JobOf<K extends EngineJobKind> = Extract<AnyJob, { kind: K }>;
-export type JobParams<K extends EngineJobKind> = Parameters<JobOf<K>['run']>[0];
-export type JobResult<K extends EngineJobKind> = Awaited<ReturnType<JobOf<K>['run']>>;
-export type JobEvent<K extends EngineJobKind> = Parameters<Parameters<JobOf<K>['run']>[1]['emit']>[0];
+export const engineJobs = Object.values(byKind);

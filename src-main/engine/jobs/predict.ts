@@ -1,28 +1,12 @@
 /** Engine job 'predict': class probabilities of images (catalog ids or files) with a saved Kensa model. */
-import { openSource, type SourceSpec } from '../data/open-source.ts';
-import type { EngineSample } from '../../services/ml/data/source.ts';
+import { openSource } from '../data/open-source.ts';
+import type { PredictJobEvent, PredictJobParams, PredictJobResult } from '../../services/engine/job-types.ts';
 import { predictSamples } from '../train/trainer.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob } from '../job.ts';
-import { readModelInfo } from '../../services/ml/model/saved-model.ts';
-import { resizeOfModel } from '../../services/ml/data/geometry.ts';
+import { readModelInfo } from '../../services/training/model/saved-model.ts';
+import { padMaskOfModel, resizeOfModel } from '../../services/training/data/geometry.ts';
 import { anomalyScoreJob } from './anomaly.ts';
-
-export interface PredictJobParams {
-  modelDir: string;
-  samples: EngineSample[];
-  source: SourceSpec;
-  /** Test-time augmentation (mean softmax of the x3 fixed variants); left out = the model's own setting (kensa-model.json). */
-  tta?: boolean;
-}
-
-export interface PredictJobResult {
-  /** probabilities[i] for samples[i]. */
-  probabilities: number[][];
-  ids: number[];
-}
-
-export type PredictJobEvent = { kind: 'progress'; done: number; total: number };
 
 export const predictJob = defineJob<PredictJobParams, PredictJobEvent, PredictJobResult>()('predict', async (p, ctx) => {
   // Anomaly models answer with their normalised score as P(defect) (0.5 = their threshold), in the same shape.
@@ -31,7 +15,7 @@ export const predictJob = defineJob<PredictJobParams, PredictJobEvent, PredictJo
     return { probabilities: r.probabilities, ids: r.ids };
   }
   const { model, info } = await loadClassifier(p.modelDir, ctx.backends.inference);
-  const source = await openSource(p.source, p.samples, resizeOfModel(info));
+  const source = await openSource(p.source, p.samples, resizeOfModel(info), padMaskOfModel(info));
   try {
     const idx = p.samples.map((_, i) => i);
     const scored = await predictSamples(model, source, idx, info.inputSize, ctx.backends.inference, ctx.signal, {

@@ -1,29 +1,14 @@
 /** Engine job 'train': one training run (transfer, then fine-tuning, then evaluation). */
-import type { TrainConfig } from '../../shared/training-types.ts';
-import { openSource, type SourceSpec } from '../data/open-source.ts';
-import type { EngineSample } from '../../services/ml/data/source.ts';
-import { readRegionMasks } from '../../services/ml/guide/regions.ts';
+import { openSource } from '../data/open-source.ts';
+import { readRegionMasks } from '../../services/training/guide/regions.ts';
 import { readWeightSet } from '../model/weights.ts';
-import { Trainer, type TrainerEvent, type TrainerOutput } from '../train/trainer.ts';
+import { Trainer } from '../train/trainer.ts';
+import type { TrainJobEvent, TrainJobParams, TrainJobResult } from '../../services/engine/job-types.ts';
+import { padMaskOfConfig } from '../../services/training/data/geometry.ts';
 import { defineJob } from '../job.ts';
 
-export interface TrainJobParams {
-  runId: number;
-  config: TrainConfig;
-  classes: string[];
-  okIndex: number | null;
-  samples: EngineSample[];
-  source: SourceSpec;
-  /** Folder of the ImageNet (or user) backbone weights, tfjs layers format. */
-  backboneWeightsDir: string;
-  /** Continue from run: that run's model folder. */
-  initialModelDir: string | null;
-  /** Project cache folder (embeddings), or null. */
-  cacheDir: string | null;
-}
-
-export type TrainJobEvent = TrainerEvent;
-export type TrainJobResult = TrainerOutput & { backends: { training: string; inference: string } };
+// The job's wire types live with the main side's engine client (TF-free); re-exported for tests and benches.
+export type { TrainJobEvent, TrainJobParams, TrainJobResult };
 
 const BATCH_EVENT_INTERVAL_MS = 100;
 
@@ -31,7 +16,7 @@ export const trainJob = defineJob<TrainJobParams, TrainJobEvent, TrainJobResult>
   const crashAt = Number(process.env.KENSA_ENGINE_CRASH_AT_EPOCH ?? 0);
   const backboneWeights = readWeightSet(p.backboneWeightsDir);
   const initialWeights = p.initialModelDir ? readWeightSet(p.initialModelDir) : null;
-  const source = await openSource(p.source, p.samples, p.config.resize ?? 'squash');
+  const source = await openSource(p.source, p.samples, p.config.resize ?? 'squash', padMaskOfConfig(p.config));
   const splits = { train: [] as number[], val: [] as number[], test: [] as number[] };
   p.samples.forEach((s, i) => splits[s.split].push(i));
   let lastBatchEmit = 0;

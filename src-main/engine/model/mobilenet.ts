@@ -15,7 +15,7 @@ import {
   V1_BLOCKS,
   V2_BLOCKS,
   type BackboneSpec,
-} from '../../services/ml/model/backbone-table.ts';
+} from '../../services/training/model/backbone-table.ts';
 
 // The backbone table is TF-free (backbone-table.ts); re-exported for the engine-side code that imports it from here.
 export {
@@ -25,7 +25,7 @@ export {
   HEAD_LAYERS,
   parseBackbone,
   type BackboneSpec,
-} from '../../services/ml/model/backbone-table.ts';
+} from '../../services/training/model/backbone-table.ts';
 
 type Sym = tf.SymbolicTensor;
 

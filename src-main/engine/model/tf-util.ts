@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../shared/types.ts';
 import type { WeightSet } from './weights.ts';
+import type { SavedModelArtifacts } from '../../services/engine/job-types.ts';
 
 /** The tfjs backend name for a Kensa backend name. */
 export function tfBackendName(b: BackendName): string {
@@ -50,11 +51,7 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<SavedModelA
   return out!;
 }
 
-export interface SavedModelArtifacts {
-  modelTopology: object;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weightData: ArrayBuffer;
-}
+export type { SavedModelArtifacts };
 
 /** MobileNet preprocessing on a batch of RGB bytes: [n, s, s, 3] float in [-1, 1]. */
 export function pixelsToBatch(pixels: Uint8Array[], size: number): tf.Tensor4D {

@@ -8,9 +8,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelWeightsError } from '../../shared/errors.ts';
-import { readModelJson } from '../../services/ml/model/model-json.ts';
+import { readModelJson } from '../../services/training/model/model-json.ts';
 
-export { readModelJson, type WeightsManifestGroup } from '../../services/ml/model/model-json.ts';
+export { readModelJson, type WeightsManifestGroup } from '../../services/training/model/model-json.ts';
 
 /** Weights by name ('layer/weight') as plain arrays: no tensors until they are assigned. */
 export interface WeightSet {

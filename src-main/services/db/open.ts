@@ -95,6 +95,16 @@ export function openDatabase(file: string, opts: OpenDbOptions = {}): Db {
   }
 }
 
+/**
+ * A read-only connection for a process that only reads a catalog another process keeps open (the engine reading
+ * samples and region masks). No schema check or migration: the owning process did both when it opened the project.
+ */
+export function openCatalogReader(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
 /** Applies pending migrations, each in its own transaction with its user_version bump. */
 export function migrate(db: Db): number {
   let version = db.pragma('user_version', { simple: true }) as number;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError, CancelledError, EngineCrashedError, deserializeError } from '../../shared/errors.ts';
 import type { BackendReport } from '../../shared/types.ts';
-import type { EngineJobKind, JobEvent, JobParams, JobResult } from '../../engine/jobs/index.ts';
+import type { EngineJobKind, JobEvent, JobParams, JobResult } from './job-types.ts';
 import type { FromEngine, ToEngine } from './protocol.ts';
 
 /** The part of a child process the client uses (Node ChildProcess adapter, Electron UtilityProcess). */

@@ -5,7 +5,7 @@
  */
 import type { SerializedError } from '../../shared/errors.ts';
 import type { BackendReport } from '../../shared/types.ts';
-import type { EngineJobKind, JobEvent, JobParams, JobResult } from '../../engine/jobs/index.ts';
+import type { EngineJobKind, JobEvent, JobParams, JobResult } from './job-types.ts';
 
 /** Main → engine. */
 export type ToEngine =

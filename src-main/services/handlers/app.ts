@@ -1,39 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AppApi } from '../../shared/api/app.ts';
 import { KensaError, ValidationError } from '../../shared/errors.ts';
 import { APP_VERSION } from '../version.ts';
 import type { Services } from '../services.ts';
-import { CATALOG_FILE, type Project } from '../projects/project.ts';
-import { populateDemoProject } from '../catalog/demo/populate.ts';
+import { openDemoProject } from '../library/demo/create.ts';
+import { populateDemoProject } from '../library/demo/populate.ts';
 import { listDirectory } from '../files/list-directory.ts';
-
-export function demoProjectDir(s: Services): string {
-  return join(s.configDir, 'demo-project');
-}
-
-function startDemoGeneration(s: Services, project: Project): void {
-  const task = s.tasks.start(
-    'demo',
-    'Generating the demo project',
-    async (ctx) => {
-      const report = await populateDemoProject(s, project, {
-        signal: ctx.signal,
-        onProgress: (done, total, phase) => ctx.progress(phase === 'render' ? done : total + done, total * 2, 'images'),
-      });
-      project.setMeta('demo_populated', '1');
-      s.events.emit('project', project.info());
-      return { imported: report.imported };
-    },
-    { what: { kind: 'demo' } },
-  );
-  const off = s.projects.onClose(async (closing) => {
-    if (closing !== project) return;
-    s.tasks.cancel(task.id);
-    await s.tasks.wait(task.id);
-  });
-  void s.tasks.wait(task.id).finally(off);
-}
 
 export function appHandlers(s: Services): AppApi {
   return {
@@ -61,7 +32,7 @@ export function appHandlers(s: Services): AppApi {
       return next;
     },
     getBackendReport(refresh) {
-      return s.getBackendReport(refresh ?? false);
+      return s.engine.backendReport(refresh ?? false);
     },
     async listTasks() {
       return s.tasks.list();
@@ -96,14 +67,8 @@ export function appHandlers(s: Services): AppApi {
       s.settings.forgetProject(dir);
     },
     async openDemoProject() {
-      const dir = demoProjectDir(s);
-      const project = existsSync(join(dir, CATALOG_FILE))
-        ? await s.projects.open(dir)
-        : await s.projects.create(dir, 'Demo: motor cores', { isDemo: true });
-      // Generated in the background with progress, so the window is usable at once; an
-      // interrupted generation resumes on the next open (the import skips what is already in).
-      if (project.meta('demo_populated') !== '1') startDemoGeneration(s, project);
-      return project.info();
+      const { configDir, projects, tasks, events } = s;
+      return (await openDemoProject({ configDir, projects, tasks, events, populate: (p, o) => populateDemoProject(s, p, o) })).info();
     },
     async pickFolder(purpose) {
       return s.host.pickFolder ? s.host.pickFolder(purpose) : null;

@@ -2,7 +2,6 @@ import type { HeatmapsApi } from '../../shared/api/heatmaps.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import * as runs from '../db/repos/runs.ts';
 import { heatmapLayers } from '../heatmaps/layers.ts';
-import { heatmapService } from '../heatmaps/service.ts';
 import type { Services } from '../services.ts';
 
 function runIdArg(v: unknown): number {
@@ -12,7 +11,7 @@ function runIdArg(v: unknown): number {
 }
 
 export function heatmapsHandlers(s: Services): HeatmapsApi {
-  const h = heatmapService(s);
+  const h = s.heatmaps;
   return {
     async listHeatmapGallery(query) {
       if (!query) throw new ValidationError('A gallery query needs a run.');

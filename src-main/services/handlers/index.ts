@@ -3,7 +3,7 @@ import { apiOperations } from '../../shared/api/index.ts';
 import { serializeError, type Envelope } from '../../shared/errors.ts';
 import type { Services } from '../services.ts';
 import { appHandlers } from './app.ts';
-import { catalogHandlers } from './catalog.ts';
+import { libraryHandlers } from './library.ts';
 import { heatmapsHandlers } from './heatmaps.ts';
 import { inspectHandlers } from './inspect.ts';
 import { trainingHandlers } from './training.ts';
@@ -12,7 +12,7 @@ import { trainingHandlers } from './training.ts';
 export function createHandlers(s: Services): KensaApi {
   return {
     ...appHandlers(s),
-    ...catalogHandlers(s),
+    ...libraryHandlers(s),
     ...trainingHandlers(s),
     ...heatmapsHandlers(s),
     ...inspectHandlers(s),

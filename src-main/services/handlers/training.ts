@@ -1,11 +1,11 @@
 import type { TrainingApi } from '../../shared/api/training.ts';
 import { resolve } from 'node:path';
 import { ValidationError } from '../../shared/errors.ts';
-import { aimArg, trainingService } from '../ml/training-service.ts';
+import { aimArg } from '../training/train/config.ts';
 import type { Services } from '../services.ts';
 import { checkTarget, writeFileAtomic } from '../export-file.ts';
 import type { SweepSpec } from '../../shared/sweep.ts';
-import { estimateSweep, startSweep, sweepRuns } from '../ml/sweep-service.ts';
+import type { CrossValidationSpec } from '../../shared/cross-validation.ts';
 
 /** A report with its charts inlined is a few MB; far more is not one of ours. */
 const REPORT_MAX_CHARS = 64 * 1024 * 1024;
@@ -17,7 +17,7 @@ function runIdArg(v: unknown): number {
 }
 
 export function trainingHandlers(s: Services): TrainingApi {
-  const t = trainingService(s);
+  const t = s.training;
   return {
     async startTraining(config) {
       return t.start(config ?? {});
@@ -83,17 +83,23 @@ export function trainingHandlers(s: Services): TrainingApi {
     async listBackboneWeights() {
       return t.backboneWeights();
     },
-    debugCrashEngine() {
-      return t.debugCrashEngine();
-    },
     async startSweep(base, spec) {
-      return startSweep(t, base ?? {}, sweepSpecArg(spec));
+      return s.sweep.start(base ?? {}, sweepSpecArg(spec));
     },
     async getSweep(sweepId) {
-      return sweepRuns(t, String(sweepId ?? ''));
+      return s.sweep.runs(String(sweepId ?? ''));
     },
     async estimateSweep(base, spec) {
-      return estimateSweep(t, base ?? {}, sweepSpecArg(spec));
+      return s.sweep.estimate(base ?? {}, sweepSpecArg(spec));
+    },
+    async startCrossValidation(base, spec) {
+      return s.crossValidation.start(base ?? {}, cvSpecArg(spec));
+    },
+    async listCrossValidations() {
+      return s.crossValidation.list();
+    },
+    async getCrossValidation(id) {
+      return s.crossValidation.get(String(id ?? ''));
     },
   };
 }
@@ -103,4 +109,9 @@ function sweepSpecArg(v: unknown): SweepSpec {
   if (!Array.isArray(spec.sizes) || !Array.isArray(spec.blocks))
     throw new ValidationError('A sweep needs a list of input sizes and a list of fine-tuned block counts.');
   return { sizes: spec.sizes.map(Number), blocks: spec.blocks.map(Number) };
+}
+
+function cvSpecArg(v: unknown): CrossValidationSpec {
+  const spec = (v ?? {}) as Partial<CrossValidationSpec>;
+  return { folds: Number(spec.folds), repeats: Number(spec.repeats ?? 1), groupBy: spec.groupBy ?? 'batch', seed: Number(spec.seed ?? 1) };
 }

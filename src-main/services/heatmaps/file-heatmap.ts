@@ -9,15 +9,17 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptImageError, NotFoundError, UnsupportedImageError } from '../../shared/errors.ts';
 import type { ColormapName, HeatmapMethod } from '../../shared/heatmap-types.ts';
-import type { ImageFormat } from '../../shared/catalog-types.ts';
-import { openImageBytes, sniffFormat } from '../catalog/imaging.ts';
+import type { ImageFormat } from '../../shared/library-types.ts';
+import { openImageBytes, sniffFormat } from '../library/imaging.ts';
 import * as runs from '../db/repos/runs.ts';
 import { writeFileAtomic } from '../export-file.ts';
-import type { HeatmapMapEvent } from '../../engine/jobs/heatmaps.ts';
-import { gridToOriginal, resizeOfModel } from '../ml/data/geometry.ts';
-import { readModelInfo } from '../ml/model/saved-model.ts';
-import { trainingService } from '../ml/training-service.ts';
-import type { MediaFile, Services } from '../services.ts';
+import type { HeatmapMapEvent } from '../engine/job-types.ts';
+import { gridToOriginal, resizeOfModel } from '../training/data/geometry.ts';
+import { readModelInfo } from '../training/model/saved-model.ts';
+import type { TrainingService } from '../training/training-service.ts';
+import type { EngineService } from '../engine/engine-service.ts';
+import type { MediaFile } from '../media-registry.ts';
+import type { ProjectManager } from '../projects/project-manager.ts';
 import { runFingerprint } from './cache.ts';
 import { normaliseFor, type Grid } from './grid.ts';
 import { overlayRgb, pngOf, rgbOf } from './render.ts';
@@ -44,11 +46,18 @@ export function heatmapMediaParams(params: Record<string, string>): { colormap: 
 
 const inFlight = new Map<string, Promise<MediaFile>>();
 
+/** What a file heatmap needs: the open project, the run's model folder and the engine that maps the photo. */
+export interface FileHeatmapDeps {
+  projects: ProjectManager;
+  training: Pick<TrainingService, 'modelDir'>;
+  engine: EngineService;
+}
+
 /** The PNG of a photo's heatmap under a run's model (computed once per file version, run, class and look). */
-export function fileHeatmap(s: Services, req: FileHeatmapRequest): Promise<MediaFile> {
-  const p = s.projects.require();
+export function fileHeatmap(deps: FileHeatmapDeps, req: FileHeatmapRequest): Promise<MediaFile> {
+  const p = deps.projects.require();
   const detail = runs.getRunDetail(p.db, req.runId);
-  const modelDir = trainingService(s).modelDir(req.runId).dir;
+  const modelDir = deps.training.modelDir(req.runId).dir;
   const method: HeatmapMethod = detail.task === 'anomaly' ? 'anomaly' : 'cam';
   let st: { size: number; mtimeMs: number };
   try {
@@ -65,20 +74,26 @@ export function fileHeatmap(s: Services, req: FileHeatmapRequest): Promise<Media
   if (existsSync(out)) return Promise.resolve({ path: out, mime: 'image/png' });
   let job = inFlight.get(out);
   if (!job) {
-    job = render(s, modelDir, method, req, out).finally(() => inFlight.delete(out));
+    job = render(deps.engine, modelDir, method, req, out).finally(() => inFlight.delete(out));
     inFlight.set(out, job);
   }
   return job;
 }
 
-async function render(s: Services, modelDir: string, method: HeatmapMethod, req: FileHeatmapRequest, out: string): Promise<MediaFile> {
+async function render(
+  engine: EngineService,
+  modelDir: string,
+  method: HeatmapMethod,
+  req: FileHeatmapRequest,
+  out: string,
+): Promise<MediaFile> {
   const bytes = readFileSync(req.path);
   const format = sniffFormat(bytes);
   if (format === null || format === 'other-image')
     throw new UnsupportedImageError(`${req.path} is not a JPEG, PNG, BMP or TIFF image.`, { path: req.path });
   let map: HeatmapMapEvent | null = null;
   let failure: string | null = null;
-  await trainingService(s).engine.run(
+  await engine.run(
     'heatmaps',
     {
       modelDir,

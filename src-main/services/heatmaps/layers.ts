@@ -4,7 +4,7 @@
  * Arithmetic on the backbone description only: no model is built.
  */
 import type { HeatmapLayer } from '../../shared/heatmap-types.ts';
-import { featureShapeAfter, parseBackbone } from '../ml/model/backbone-table.ts';
+import { featureShapeAfter, parseBackbone } from '../training/model/backbone-table.ts';
 
 /** Large enough that every stride-2 block halves the side (to tell strides apart from the shapes). */
 const PROBE = 1024;

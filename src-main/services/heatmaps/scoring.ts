@@ -6,6 +6,9 @@
  */
 import type { Grid } from './grid.ts';
 
+/** Pointing-game tolerance, in pixels of the original image. */
+export const POINTING_TOLERANCE_PX = 4;
+
 export interface LocalisationScore {
   pointing: boolean;
   energy: number;

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { NotAProjectError, ProjectExistsError, ProjectNotFoundError, ReadOnlyFolderError, ValidationError } from '../../shared/errors.ts';
 import type { ProjectInfo } from '../../shared/types.ts';
 import { closeDatabase, openDatabase, schemaVersion, type Db } from '../db/open.ts';
+import { getMeta, imageCountIfAny, setMeta } from '../db/repos/project-meta.ts';
 import { acquireLock } from './lock.ts';
 import { recoverInterrupted, type Recovered } from './recover.ts';
 
@@ -38,19 +39,15 @@ export class Project {
   }
 
   meta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM project_meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value ?? null;
+    return getMeta(this.db, key);
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare('INSERT INTO project_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-      .run(key, value);
+    setMeta(this.db, key, value);
   }
 
   info(): ProjectInfo {
-    const hasImages = (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='images'").get() as unknown) !== undefined;
-    const imageCount = hasImages ? (this.db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n : 0;
+    const imageCount = imageCountIfAny(this.db);
     return {
       dir: this.dir,
       name: this.meta('name') ?? basename(this.dir),

@@ -15,8 +15,7 @@ export interface Recovered {
 
 export function recoverInterrupted(db: Db): Recovered {
   return db.transaction((): Recovered => {
-    const importBatches = db.prepare("SELECT COUNT(*) FROM import_batches WHERE state = 'running'").pluck().get() as number;
-    markInterrupted(db);
+    const importBatches = markInterrupted(db);
     const runs = failInterruptedRuns(db);
     return { importBatches, runs };
   })();

@@ -4,17 +4,17 @@
  * named method per operation on each transport.
  */
 import { appOperations, type AppApi, type AppEvents } from './app.ts';
-import { catalogOperations, type CatalogApi, type CatalogEvents } from './catalog.ts';
+import { libraryOperations, type LibraryApi, type LibraryEvents } from './library.ts';
 import { heatmapsOperations, type HeatmapsApi, type HeatmapsEvents } from './heatmaps.ts';
 import { inspectOperations, type InspectApi, type InspectEvents } from './inspect.ts';
 import { trainingOperations, type TrainingApi, type TrainingEvents } from './training.ts';
 
-export type KensaApi = AppApi & CatalogApi & TrainingApi & HeatmapsApi & InspectApi;
-export type KensaEvents = AppEvents & CatalogEvents & TrainingEvents & HeatmapsEvents & InspectEvents;
+export type KensaApi = AppApi & LibraryApi & TrainingApi & HeatmapsApi & InspectApi;
+export type KensaEvents = AppEvents & LibraryEvents & TrainingEvents & HeatmapsEvents & InspectEvents;
 
 export const apiOperations = [
   ...appOperations,
-  ...catalogOperations,
+  ...libraryOperations,
   ...trainingOperations,
   ...heatmapsOperations,
   ...inspectOperations,

@@ -3,7 +3,7 @@
  * folders of new photos as a cancellable task, read the results, export them as CSV and add photos to
  * the catalog with a label.
  */
-import type { ImportSkip } from '../catalog-types.ts';
+import type { ImportSkip } from '../library-types.ts';
 import type { ClassInfo, TrainingTaskKind } from '../training-types.ts';
 import type { TaskSnapshot } from '../types.ts';
 
@@ -21,6 +21,12 @@ export interface InspectRequest {
    * classes). Default: the active model when it is such a classifier, else the newest one; null: none.
    */
   typeRunId?: number | null;
+  /**
+   * Test-time augmentation: each image's prediction is the mean over the x3 views (original, rotated 180°, rotated
+   * and mirrored), about three times slower. Left out: the model's own setting (on for models trained with it, as the
+   * Best preset does). Classifiers only: an anomaly model is refused with it on.
+   */
+  tta?: boolean;
 }
 
 /**
@@ -85,6 +91,11 @@ export interface Inspection {
   threshold: number | null;
   /** The model's own threshold (for "reset"). */
   modelThreshold: number | null;
+  /**
+   * Whether the predictions used test-time augmentation (false for anomaly models). Every inspection the service
+   * makes records it; the CSV has its `tta` column when it is recorded.
+   */
+  tta?: boolean;
   items: InspectItem[];
   /**
    * Files not inspected. Unreadable ones (every code but 'not-an-image': missing, damaged, unsupported…) are rows of
@@ -109,7 +120,7 @@ export interface InspectionSummary {
   createdAt: string;
 }
 
-export interface AddToCatalogResult {
+export interface AddToLibraryResult {
   imported: number;
   duplicates: number;
   labelled: number;
@@ -139,7 +150,7 @@ export interface InspectApi {
    * Adds photos of an inspection to the catalog with a label (null = unlabelled) through the catalog's import
    * (duplicates are labelled where they already are); catalog images among `indices` are relabelled (undoable).
    */
-  addInspectedToCatalog(id: string, indices: number[], defectTypeId: number | null): Promise<AddToCatalogResult>;
+  addInspectedToLibrary(id: string, indices: number[], defectTypeId: number | null): Promise<AddToLibraryResult>;
 }
 
 export const inspectOperations = [
@@ -149,7 +160,7 @@ export const inspectOperations = [
   'setInspectionThreshold',
   'inspectionCsv',
   'exportInspectionCsv',
-  'addInspectedToCatalog',
+  'addInspectedToLibrary',
 ] as const satisfies readonly (keyof InspectApi)[];
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

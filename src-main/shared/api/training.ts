@@ -14,6 +14,7 @@ import type {
 import type { OperatingAim } from '../operating-point.ts';
 import type { TaskSnapshot } from '../types.ts';
 import type { SweepEstimate, SweepSpec, SweepStarted, SweepView } from '../sweep.ts';
+import type { CrossValidationRecord, CrossValidationSpec, CrossValidationStarted, CrossValidationView } from '../cross-validation.ts';
 
 export interface TrainingApi {
   /**
@@ -59,8 +60,6 @@ export interface TrainingApi {
   estimateTraining(config: TrainConfigInput): Promise<TrainingEstimate>;
   /** Which backbones have ImageNet weights in the weights folders (Settings and the built-in ones), and where. */
   listBackboneWeights(): Promise<BackboneWeightsReport>;
-  /** Test hook: kills the engine process at once (a running job fails with EngineCrashedError). */
-  debugCrashEngine(): Promise<void>;
   /**
    * The study's sweep: queues one run per (input size, fine-tuned blocks) of `spec` over `base` on the 'training'
    * queue (one after another); each run's config carries the sweep tag. Every point is checked before any is queued.
@@ -70,6 +69,16 @@ export interface TrainingApi {
   getSweep(sweepId: string): Promise<SweepView>;
   /** The sum of the sweep's run estimates. */
   estimateSweep(base: TrainConfigInput, spec: SweepSpec): Promise<SweepEstimate>;
+  /**
+   * k-fold cross-validation: one task (kind 'crossValidation') trains folds × repeats runs one after another over the
+   * catalog's non-test images, each tagged with the group and its fold. Cancelling it (`cancelTask(taskId)`) lets the
+   * fold in progress finish and keeps the finished folds.
+   */
+  startCrossValidation(base: TrainConfigInput, spec: CrossValidationSpec): Promise<CrossValidationStarted>;
+  /** The project's cross-validation groups, newest first. */
+  listCrossValidations(): Promise<CrossValidationRecord[]>;
+  /** One group: per-fold accuracy and AUC, mean ± sd, the pooled Wilson interval, the images wrong in every fold. */
+  getCrossValidation(id: string): Promise<CrossValidationView>;
 }
 
 export const trainingOperations = [
@@ -89,10 +98,12 @@ export const trainingOperations = [
   'saveRunReport',
   'estimateTraining',
   'listBackboneWeights',
-  'debugCrashEngine',
   'startSweep',
   'getSweep',
   'estimateSweep',
+  'startCrossValidation',
+  'listCrossValidations',
+  'getCrossValidation',
 ] as const satisfies readonly (keyof TrainingApi)[];
 
 export interface TrainingEvents {

@@ -1,6 +1,7 @@
 import type { Language, LanguageSetting } from '../../../src-main/shared/types.ts';
 import { en, ja, type MessageKey } from './catalogs.ts';
 import { formatMessage } from './format.ts';
+import { dateTimeIn, formatDurationIn, formatMsIn, numberIn } from '../lib/format.ts';
 
 const catalogs: Record<Language, Record<MessageKey, string>> = { en, ja };
 
@@ -22,9 +23,13 @@ class I18n {
     document.documentElement.lang = lang;
   }
 
-  /** Formats numbers and dates for the current language. */
-  number = (n: number, digits = 0): string => n.toLocaleString(this.lang, { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  date = (iso: string): string => new Date(iso).toLocaleString(this.lang);
+  /** Formats numbers, dates and durations for the current language (lib/format.ts holds the formatters). */
+  number = (n: number, digits = 0): string => numberIn(this.lang, n, digits);
+  date = (iso: string): string => dateTimeIn(this.lang, iso);
+  /** "1 min 02 s" / 「1 分 02 秒」 from seconds; "–" when unknown. */
+  duration = (seconds: number | null | undefined): string => formatDurationIn(this.lang, seconds);
+  /** As duration, from milliseconds (run and phase durations). */
+  durationMs = (ms: number | null | undefined): string => formatMsIn(this.lang, ms);
 }
 
 export const i18n = new I18n();

@@ -19,6 +19,8 @@ export function taskTitle(s: Pick<TaskSnapshot, 'title' | 'what'>): string {
       return t('task.training', { name: w.name });
     case 'demo':
       return t('task.demo');
+    case 'crossValidation':
+      return t('task.crossValidation', { name: w.name, total: w.total });
   }
 }
 
@@ -29,6 +31,11 @@ export function taskStep(s: Pick<TaskSnapshot, 'message' | 'step'>): string | nu
   switch (p.kind) {
     case 'finetune':
       return t('task.step.finetune', { blocks: p.blocks });
+    case 'cv-fold':
+      if (p.stopping) return t('task.step.cv-stopping', { fold: p.fold, folds: p.folds });
+      return p.repeats > 1
+        ? t('task.step.cv-fold-repeat', { fold: p.fold, folds: p.folds, repeat: p.repeat, repeats: p.repeats })
+        : t('task.step.cv-fold', { fold: p.fold, folds: p.folds });
     case 'gradient-backend':
       return p.training === p.inference
         ? t('task.step.gradient-backend', { training: p.training })

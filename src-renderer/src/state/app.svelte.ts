@@ -39,7 +39,7 @@ class AppState {
     });
     api.subscribe('task', (t) => (this.tasks = { ...this.tasks, [t.id]: t }));
     // Image counts in the sidebar follow imports and deletions.
-    api.subscribe('catalogChanged', () => void this.refreshProject());
+    api.subscribe('libraryChanged', () => void this.refreshProject());
     api.subscribe('backend', (b) => (this.backend = b));
     api.subscribe('settings', (s) => this.applySettings(s));
     await this.guard(async () => {

@@ -1,4 +1,4 @@
-import type { ImportBatch, ImportBatchState, ImportReport, ImportRequest } from '../../../shared/catalog-types.ts';
+import type { ImportBatch, ImportBatchState, ImportReport, ImportRequest } from '../../../shared/library-types.ts';
 import type { Db } from '../open.ts';
 
 interface BatchRow {
@@ -76,8 +76,9 @@ export function batchReport(db: Db, id: number): ImportReport | null {
 }
 
 /** Batches left 'running' by a process that is gone (one process per project: at open, every running one is). */
-export function markInterrupted(db: Db): void {
-  db.prepare(`UPDATE import_batches SET state = 'interrupted' WHERE state = 'running'`).run();
+/** Batches left 'running' (by a Kensa that stopped) become 'interrupted'; returns how many. */
+export function markInterrupted(db: Db): number {
+  return db.prepare(`UPDATE import_batches SET state = 'interrupted' WHERE state = 'running'`).run().changes;
 }
 
 /** Distinct files found to be copies of a different file already imported, over every batch. */

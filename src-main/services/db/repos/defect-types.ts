@@ -1,4 +1,4 @@
-import type { DefectType } from '../../../shared/catalog-types.ts';
+import type { DefectType } from '../../../shared/library-types.ts';
 import type { Db } from '../open.ts';
 
 interface DefectTypeRow {
@@ -81,4 +81,24 @@ export function updateTypeRow(
 
 export function deleteTypeRow(db: Db, id: number): void {
   db.prepare('DELETE FROM defect_types WHERE id = ?').run(id);
+}
+
+/** Relabels every image labelled `fromId` to `toId`; returns how many. */
+export function moveImageLabels(db: Db, fromId: number, toId: number): number {
+  return db.prepare('UPDATE images SET label_id = ? WHERE label_id = ?').run(toId, fromId).changes;
+}
+
+/** Gives every region of type `fromId` the type `toId`; returns how many. */
+export function moveRegionTypes(db: Db, fromId: number, toId: number): number {
+  return db.prepare('UPDATE regions SET defect_type_id = ? WHERE defect_type_id = ?').run(toId, fromId).changes;
+}
+
+/** Makes the images labelled `typeId` unlabelled again; returns how many. */
+export function unlabelImagesOf(db: Db, typeId: number): number {
+  return db.prepare(`UPDATE images SET label_id = NULL, review_state = 'unlabelled' WHERE label_id = ?`).run(typeId).changes;
+}
+
+/** Deletes the regions of type `typeId`; returns how many. */
+export function deleteRegionsOf(db: Db, typeId: number): number {
+  return db.prepare('DELETE FROM regions WHERE defect_type_id = ?').run(typeId).changes;
 }

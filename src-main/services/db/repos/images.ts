@@ -9,8 +9,9 @@ import type {
   ImageQuery,
   ReviewState,
   Split,
-} from '../../../shared/catalog-types.ts';
+} from '../../../shared/library-types.ts';
 import { NotFoundError, ValidationError } from '../../../shared/errors.ts';
+import { placeholders } from '../in-list.ts';
 import type { Db } from '../open.ts';
 import { listRegions } from './regions.ts';
 
@@ -91,13 +92,13 @@ function ints(xs: unknown, what: string): number[] {
   return xs as number[];
 }
 
-/** WHERE clause + parameters for a grid filter (parameterised; lists become IN (?, ?, ...)). */
+/** WHERE clause + parameters for a grid filter (parameterised; lists become IN (?, ?, ...): a filter's few values). */
 export function filterSql(f: ImageFilter | undefined): { where: string; params: (string | number)[] } {
   const conds: string[] = [];
   const params: (string | number)[] = [];
   const inList = (col: string, vals: readonly (string | number)[]) => {
     params.push(...vals);
-    return `${col} IN (${vals.map(() => '?').join(', ')})`;
+    return `${col} IN (${placeholders(vals.length)})`;
   };
   if (f) {
     const labels = f.labels ? ints(f.labels, 'labels') : [];
@@ -172,11 +173,19 @@ export function getImageDetail(db: Db, id: number): ImageDetail {
   return { ...mapItem(r), meta: mapMeta(r), note: r.note, groupKey: r.group_key, regions: listRegions(db, id) };
 }
 
-export function findBySha(db: Db, sha256: string): { id: number; original_path: string } | null {
-  return (
-    (db.prepare('SELECT id, original_path FROM images WHERE sha256 = ?').get(sha256) as
-      { id: number; original_path: string } | undefined) ?? null
-  );
+/** The image already holding these bytes, as an import meets it again: where it came from and how it is stored. */
+export interface StoredImage {
+  id: number;
+  originalPath: string;
+  /** Extension of the stored copy (storeRelPath). */
+  ext: string;
+  batchId: number | null;
+}
+
+export function findBySha(db: Db, sha256: string): StoredImage | null {
+  const r = db.prepare('SELECT id, original_path, ext, batch_id FROM images WHERE sha256 = ?').get(sha256) as
+    Pick<ImageRow, 'id' | 'original_path' | 'ext' | 'batch_id'> | undefined;
+  return r ? { id: r.id, originalPath: r.original_path, ext: r.ext, batchId: r.batch_id } : null;
 }
 
 export function insertImage(db: Db, img: NewImage): number {

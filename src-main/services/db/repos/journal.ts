@@ -1,4 +1,4 @@
-import type { EditAction, EditWhat, UndoState } from '../../../shared/catalog-types.ts';
+import type { EditAction, EditWhat, UndoState } from '../../../shared/library-types.ts';
 import { editSummaryEn } from '../../../shared/edit-summary.ts';
 import type { Db } from '../open.ts';
 import type { RegionRow } from './regions.ts';

@@ -1,5 +1,5 @@
-import type { Region } from '../../../shared/catalog-types.ts';
-import { blobToRle, rleToBlob } from '../../catalog/rle.ts';
+import type { Region } from '../../../shared/library-types.ts';
+import { blobToRle, rleToBlob } from '../rle-blob.ts';
 import type { Db } from '../open.ts';
 
 export interface RegionRow {
@@ -31,6 +31,37 @@ export function mapRegion(r: RegionRow): Region {
   };
   if (r.kind === 'mask' && r.rle) out.rle = blobToRle(r.rle);
   return out;
+}
+
+/** A region to store, in the domain's words (mask runs as numbers). */
+export interface RegionFields {
+  imageId: number;
+  defectTypeId: number;
+  kind: 'rect' | 'mask';
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Mask runs (shared/rle.ts); ignored for a rect. */
+  rle?: readonly number[] | null;
+  source: Region['source'];
+  createdAt: string;
+}
+
+/** The row a region is stored as: the other way of `mapRegion` (a mask's runs become their blob, a rect has none). */
+export function regionRowOf(r: RegionFields): Omit<RegionRow, 'id'> {
+  return {
+    image_id: r.imageId,
+    defect_type_id: r.defectTypeId,
+    kind: r.kind,
+    x: r.x,
+    y: r.y,
+    w: r.w,
+    h: r.h,
+    rle: r.kind === 'mask' ? rleToBlob(r.rle ?? []) : null,
+    source: r.source,
+    created_at: r.createdAt,
+  };
 }
 
 /** An image's regions, of one defect type (by key) when given. */

@@ -6,19 +6,21 @@ import type {
   BatchLossRecord,
   ClassInfo,
   DatasetSnapshotEntry,
-  EpochRecord,
-  Evaluation,
   PhaseSummary,
   RunDetail,
   RunDurations,
   RunStatus,
   RunSummary,
   TrainConfig,
-  TrainingPhase,
   TrainingTaskKind,
 } from '../../../shared/training-types.ts';
 import type { BackendName } from '../../../shared/types.ts';
+import { IDS, selectIn } from '../in-list.ts';
 import type { Db } from '../open.ts';
+import { listBatchLosses, listEpochs, listEvaluations, nullIfNaN } from './run-epochs.ts';
+
+// Where callers (`import * as runs`) have always found them.
+export { insertEpoch, upsertEvaluation } from './run-epochs.ts';
 
 interface RunRow {
   id: number;
@@ -153,62 +155,6 @@ export function finishRun(db: Db, id: number, f: RunFinish): void {
   );
 }
 
-/** The localisation fields of an epoch (EpochMetrics valPointing…) as JSON, or null when it has none. */
-function localisationJson(e: EpochRecord): string | null {
-  if (typeof e.valPointing !== 'number') return null;
-  const { valPointing, valEnergy, valRegionArea, valPointingChance, valLocalisedCount, valLocalisationMs, valPointingByClass } = e;
-  return JSON.stringify({
-    valPointing,
-    valEnergy,
-    valRegionArea,
-    valPointingChance,
-    valLocalisedCount,
-    valLocalisationMs,
-    valPointingByClass,
-  });
-}
-
-function nullIfNaN(v: number | null | undefined): number | null {
-  return v === undefined || v === null || !Number.isFinite(v) ? null : v;
-}
-
-export function insertEpoch(db: Db, runId: number, e: EpochRecord, batchLosses: number[]): void {
-  db.transaction(() => {
-    db.prepare(
-      `INSERT OR REPLACE INTO run_epochs (run_id, phase, epoch, global_epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, duration_ms, localisation)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      runId,
-      e.phase,
-      e.epoch,
-      e.globalEpoch,
-      e.loss,
-      e.accuracy,
-      nullIfNaN(e.valLoss),
-      nullIfNaN(e.valAccuracy),
-      e.learningRate,
-      Math.round(e.durationMs),
-      localisationJson(e),
-    );
-    const f = Float32Array.from(batchLosses);
-    db.prepare('INSERT OR REPLACE INTO run_batches (run_id, phase, epoch, losses) VALUES (?, ?, ?, ?)').run(
-      runId,
-      e.phase,
-      e.epoch,
-      Buffer.from(f.buffer),
-    );
-  })();
-}
-
-export function upsertEvaluation(db: Db, runId: number, ev: Evaluation): void {
-  db.prepare(
-    `INSERT INTO run_evaluations (run_id, split, accuracy, loss, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(run_id, split) DO UPDATE SET accuracy = excluded.accuracy, loss = excluded.loss, metrics = excluded.metrics, created_at = excluded.created_at`,
-  ).run(runId, ev.split, nullIfNaN(ev.accuracy), nullIfNaN(ev.loss), JSON.stringify(ev), new Date().toISOString());
-  const col = ev.split === 'val' ? 'val_accuracy' : ev.split === 'test' ? 'test_accuracy' : null;
-  if (col) db.prepare(`UPDATE runs SET ${col} = ? WHERE id = ?`).run(nullIfNaN(ev.accuracy), runId);
-}
-
 function rowOf(db: Db, id: number): RunRow {
   const r = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
   if (!r) throw new NotFoundError(`There is no training run ${id} in this project.`, { runId: id });
@@ -217,16 +163,11 @@ function rowOf(db: Db, id: number): RunRow {
 
 function splitCounts(db: Db, ids: number[]): Map<number, { train: number; val: number; test: number }> {
   const out = new Map<number, { train: number; val: number; test: number }>();
-  if (!ids.length) return out;
-  const rows = db
-    .prepare(
-      `SELECT run_id, split, COUNT(*) AS n FROM run_samples WHERE run_id IN (${ids.map(() => '?').join(',')}) GROUP BY run_id, split`,
-    )
-    .all(...ids) as {
-    run_id: number;
-    split: 'train' | 'val' | 'test';
-    n: number;
-  }[];
+  const rows = selectIn<{ run_id: number; split: 'train' | 'val' | 'test'; n: number }>(
+    db,
+    `SELECT run_id, split, COUNT(*) AS n FROM run_samples WHERE run_id IN (${IDS}) GROUP BY run_id, split`,
+    ids,
+  );
   for (const r of rows) {
     const c = out.get(r.run_id) ?? { train: 0, val: 0, test: 0 };
     c[r.split] = r.n;
@@ -285,37 +226,8 @@ export function getRunSummary(db: Db, id: number): RunSummary {
 export function getRunDetail(db: Db, id: number): RunDetail {
   const r = rowOf(db, id);
   const summary = toSummary(r, splitCounts(db, [id]).get(id), getActiveRunId(db));
-  const epochs = (
-    db.prepare('SELECT * FROM run_epochs WHERE run_id = ? ORDER BY global_epoch').all(id) as {
-      phase: TrainingPhase;
-      epoch: number;
-      global_epoch: number;
-      loss: number;
-      accuracy: number;
-      val_loss: number | null;
-      val_accuracy: number | null;
-      learning_rate: number;
-      duration_ms: number;
-      localisation: string | null;
-    }[]
-  ).map((e): EpochRecord => ({
-    ...(e.localisation ? (JSON.parse(e.localisation) as Partial<EpochRecord>) : {}),
-    phase: e.phase,
-    epoch: e.epoch,
-    globalEpoch: e.global_epoch,
-    loss: e.loss,
-    accuracy: e.accuracy,
-    valLoss: e.val_loss,
-    valAccuracy: e.val_accuracy,
-    learningRate: e.learning_rate,
-    durationMs: e.duration_ms,
-  }));
-  const evaluations = (
-    db
-      .prepare("SELECT metrics FROM run_evaluations WHERE run_id = ? ORDER BY CASE split WHEN 'val' THEN 0 WHEN 'test' THEN 1 ELSE 2 END")
-      .pluck()
-      .all(id) as string[]
-  ).map((m) => JSON.parse(m) as Evaluation);
+  const epochs = listEpochs(db, id);
+  const evaluations = listEvaluations(db, id);
   return {
     ...summary,
     config: JSON.parse(r.config) as TrainConfig,
@@ -341,19 +253,7 @@ export function setRunOperatingPoint(db: Db, id: number, choice: OperatingPointC
 
 export function getRunBatchLosses(db: Db, id: number): BatchLossRecord[] {
   rowOf(db, id);
-  const rows = db
-    .prepare("SELECT phase, epoch, losses FROM run_batches WHERE run_id = ? ORDER BY CASE phase WHEN 'transfer' THEN 0 ELSE 1 END, epoch")
-    .all(id) as {
-    phase: TrainingPhase;
-    epoch: number;
-    losses: Buffer;
-  }[];
-  const out: BatchLossRecord[] = [];
-  for (const r of rows) {
-    const f = new Float32Array(r.losses.buffer.slice(r.losses.byteOffset, r.losses.byteOffset + r.losses.byteLength));
-    f.forEach((loss, i) => out.push({ phase: r.phase, epoch: r.epoch, batch: i + 1, loss }));
-  }
-  return out;
+  return listBatchLosses(db, id);
 }
 
 /** The dataset snapshot of a run: image ids per split with their labels at training time. */

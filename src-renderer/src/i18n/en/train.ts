@@ -61,8 +61,13 @@ export const train = {
   'train.data.resizeSquashHint': 'The whole photo is stretched to the model’s square input (as in earlier runs).',
   'train.data.resizeLetterbox': 'Keep the shape (letterbox)',
   'train.data.resizeLetterboxHint':
-    'The photo is scaled to fit and the rest is padded in grey, so its shape is no cue. Inspect and heatmaps use the same rule.',
-  'train.data.useLetterbox': 'Use letterbox',
+    'The photo is scaled to fit, the rest padded in grey and left out of pooling and maps; for photos far from square, so defects are not stretched. Inspect and heatmaps use the same rule.',
+  'train.data.useSquash': 'Use squash (hides the shape better)',
+  'train.data.resizeWhy.aspectDiffers':
+    'Squash suggested from the data: the photos of {narrow} (aspect {narrowAspect}) and {wide} ({wideAspect}) differ in shape. Letterboxed, the grey bands would show that shape to the model even more than squashing does.',
+  'train.data.resizeWhy.farFromSquare':
+    'Letterbox suggested from the data: the photos are far from square (aspect {aspect}), so squashing would stretch the defects.',
+  'train.data.resizeWhy.similar': 'Squash suggested from the data: every class’s photos have about the same shape (aspect {aspect}).',
   'train.data.labels': 'Labels used for training',
   'train.data.labelsHintBinary':
     'Untick a defect type to leave its images out of this run (training, validation and test). OK and at least one defect type are needed.',
@@ -80,7 +85,7 @@ export const train = {
   'train.warn.noVal': 'No validation images in the library split: a random validation split will be drawn.',
   'train.warn.oneClass': 'Only one class has images: a classifier needs at least two.',
   'train.warn.aspectDiffers':
-    'Photo shapes differ between classes (“{narrow}” {narrowAspect}:1, “{wide}” {wideAspect}:1 width to height): squashed to a square, the shape alone can tell the classes apart. Keep the shape (letterbox) instead.',
+    'Photo shapes differ between classes (“{narrow}” {narrowAspect}:1, “{wide}” {wideAspect}:1 width to height): the shape alone can tell the classes apart, squashed or letterboxed. Crop or photograph every class the same way, and check on the heatmaps that the model looks at the defects.',
   'train.warn.noOk': 'No OK images are labelled: the OK vs defect task needs defect-free examples.',
   'train.warn.none': 'The data looks ready for training.',
 
@@ -253,4 +258,17 @@ export const train = {
   'train.sweep.start': 'Queue {count} runs',
   'train.sweep.started': 'Sweep {id}: {count} runs queued.',
   'train.sweep.close': 'Close',
+  'train.cv.choice': 'Cross-validation (k folds)',
+  'train.cv.hint': 'For small sets: k runs, each validating on a different fold; the locked test set stays aside.',
+  'train.cv.suggested': 'Suggested',
+  'train.cv.suggestedWhy': 'This set has {count} labelled images (under {below}): one validation split is too small to trust.',
+  'train.cv.folds': 'Folds k',
+  'train.cv.explain':
+    'Each image is held out once: {k} runs train on the other folds and validate on about {per} images each. You get accuracy as mean ± sd and the images every fold gets wrong.',
+  'train.cv.cost': 'Costs {k} × one run.',
+  'train.cv.groupBatch': 'Keep each import batch in one fold (photos of one session never sit on both sides)',
+  'train.cv.fewBatches': 'Import batches: {count}, fewer than the {k} folds, so the photos are spread over the folds one by one.',
+  'train.cv.estimate': '{total} ({k} × {one})',
+  'train.cv.start': 'Start cross-validation ({k} runs)',
+  'train.cv.started': 'Cross-validation started: {k} runs, one after another.',
 } as const;

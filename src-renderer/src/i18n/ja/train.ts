@@ -61,8 +61,13 @@ export const train: Record<keyof typeof en, string> = {
   'train.data.resizeSquashHint': '画像全体をモデルの正方形入力に合わせて引き伸ばします（これまでの学習と同じ）。',
   'train.data.resizeLetterbox': '形を保つ（レターボックス）',
   'train.data.resizeLetterboxHint':
-    '縦横比を保って縮小し、余白をグレーで埋めます。画像の形が判別の手がかりになりません。検査とヒートマップも同じ方法で処理します。',
-  'train.data.useLetterbox': 'レターボックスにする',
+    '縦横比を保って縮小し、余白をグレーで埋めます（余白はプーリングとヒートマップから除外）。正方形から大きく外れた画像で、欠陥を引き伸ばさないために使います。検査とヒートマップも同じ方法で処理します。',
+  'train.data.useSquash': '引き伸ばしにする（形が手がかりになりにくい）',
+  'train.data.resizeWhy.aspectDiffers':
+    'データから推奨：引き伸ばし。{narrow}（アスペクト比 {narrowAspect}）と{wide}（{wideAspect}）で画像の形が違います。レターボックスにすると、グレーの余白が引き伸ばし以上に形をモデルに見せてしまいます。',
+  'train.data.resizeWhy.farFromSquare':
+    'データから推奨：レターボックス。画像が正方形から大きく外れている（アスペクト比 {aspect}）ため、引き伸ばすと欠陥がゆがみます。',
+  'train.data.resizeWhy.similar': 'データから推奨：引き伸ばし。どのクラスも画像の形がほぼ同じです（アスペクト比 {aspect}）。',
   'train.data.labels': '学習に使うラベル',
   'train.data.labelsHintBinary':
     'チェックを外した欠陥種別の画像は、この学習（学習・検証・テストのすべて）から除外します。良品（OK）と1つ以上の欠陥種別が必要です。',
@@ -81,7 +86,7 @@ export const train: Record<keyof typeof en, string> = {
   'train.warn.noVal': 'ライブラリのデータ区分に検証用画像がありません。ランダムに検証用が抽出されます。',
   'train.warn.oneClass': '画像のあるクラスが1つだけです。分類には2クラス以上が必要です。',
   'train.warn.aspectDiffers':
-    'クラスによって画像の縦横比が異なります（「{narrow}」{narrowAspect}:1、「{wide}」{wideAspect}:1、幅:高さ）。正方形に引き伸ばすと、形だけでクラスを見分けてしまうおそれがあります。形を保つ（レターボックス）を選んでください。',
+    'クラスによって画像の縦横比が異なります（「{narrow}」{narrowAspect}:1、「{wide}」{wideAspect}:1、幅:高さ）。引き伸ばしでもレターボックスでも、形だけでクラスを見分けてしまうおそれがあります。すべてのクラスを同じ条件で撮影・切り出しし、ヒートマップでモデルが欠陥を見ていることを確認してください。',
   'train.warn.noOk': '良品のラベルが付いた画像がありません。良品／欠陥の判別には欠陥のない画像が必要です。',
   'train.warn.none': 'データは学習できる状態です。',
 
@@ -253,4 +258,17 @@ export const train: Record<keyof typeof en, string> = {
   'train.sweep.start': '{count} 件を予約',
   'train.sweep.started': 'スイープ {id}：{count} 件の実行を予約しました。',
   'train.sweep.close': '閉じる',
+  'train.cv.choice': '交差検証（k 分割）',
+  'train.cv.hint': '少ないデータ向け：検証に使うフォールドを替えながら k 回学習します。ロックしたテストセットは使いません。',
+  'train.cv.suggested': 'おすすめ',
+  'train.cv.suggestedWhy': 'ラベル付き画像が {count} 枚（{below} 枚未満）です。検証データが 1 組だけでは結果が安定しません。',
+  'train.cv.folds': '分割数 k',
+  'train.cv.explain':
+    '各画像は一度ずつ検証に回ります。{k} 回の学習はそれぞれ残りのフォールドで学習し、約 {per} 枚で検証します。正解率を平均 ± 標準偏差で示し、どのフォールドでも誤判定された画像を挙げます。',
+  'train.cv.cost': '所要時間は 1 回の学習の {k} 倍です。',
+  'train.cv.groupBatch': '取り込みバッチを同じフォールドにまとめる（同じ撮影回の写真が学習と検証に分かれません）',
+  'train.cv.fewBatches': '{k} フォールドに対して取り込みバッチが {count} 件しかないため、写真を 1 枚ずつフォールドに振り分けます。',
+  'train.cv.estimate': '{total}（{k} × {one}）',
+  'train.cv.start': '交差検証を開始（{k} 回の学習）',
+  'train.cv.started': '交差検証を開始しました：{k} 回の学習を順番に実行します。',
 } satisfies Record<keyof typeof en, string>;

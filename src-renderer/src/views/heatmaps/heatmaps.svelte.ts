@@ -12,7 +12,7 @@ import type {
 } from '../../../../src-main/shared/heatmap-types.ts';
 import { HEATMAP_METHODS } from '../../../../src-main/shared/heatmap-types.ts';
 import type { RunSummary } from '../../../../src-main/shared/training-types.ts';
-import type { DefectType } from '../../../../src-main/shared/catalog-types.ts';
+import type { DefectType } from '../../../../src-main/shared/library-types.ts';
 import { i18n } from '../../i18n/i18n.svelte.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';

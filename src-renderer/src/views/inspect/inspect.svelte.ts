@@ -1,5 +1,5 @@
 import type { InspectSkip, Inspection, InspectionSummary } from '../../../../src-main/shared/api/inspect.ts';
-import type { DefectType } from '../../../../src-main/shared/catalog-types.ts';
+import type { DefectType } from '../../../../src-main/shared/library-types.ts';
 import type { RunSummary } from '../../../../src-main/shared/training-types.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
@@ -24,6 +24,12 @@ class InspectState {
   runId = $state<number | null>(null);
   /** Anomaly models: the classifier naming NG images' defect types ('auto': the server's choice). */
   typeRunId = $state<number | 'auto' | 'none'>('auto');
+  /** Test-time augmentation as the user set it; null: the chosen model's own setting (`modelTta`). */
+  tta = $state<boolean | null>(null);
+  /** Whether the chosen model predicts with test-time augmentation by default (the Best preset trains it so). */
+  modelTta = $state(false);
+  /** The model `modelTta` was read for. */
+  private ttaFor: number | null = null;
   active = $state<RunSummary | null>(null);
   types = $state<DefectType[]>([]);
   taskId = $state<string | null>(null);
@@ -60,6 +66,8 @@ class InspectState {
       this.taskId = null;
       this.selected = [];
       this.detail = null;
+      // Run numbers start again in another project: read the model's setting afresh.
+      this.ttaFor = null;
     });
   }
 
@@ -78,6 +86,7 @@ class InspectState {
       if (this.runId !== null && !this.runs.some((r) => r.id === this.runId)) this.runId = null;
       if (typeof this.typeRunId === 'number' && !this.typeClassifiers().some((r) => r.id === this.typeRunId)) this.typeRunId = 'auto';
     });
+    await this.loadModelTta(this.chosenModel());
   }
 
   async open(id: string): Promise<void> {
@@ -93,6 +102,23 @@ class InspectState {
   /** Runs that can name defect types: finished classifiers with two or more defect classes (the server checks). */
   typeClassifiers(): RunSummary[] {
     return this.runs.filter((r) => r.task === 'multiclass' && r.status === 'succeeded' && r.classes.length >= 2);
+  }
+
+  /** The model an inspection would use: the one chosen, else the active one. */
+  chosenModel(): RunSummary | null {
+    return this.runId !== null ? (this.runs.find((r) => r.id === this.runId) ?? null) : this.active;
+  }
+
+  /** Reads the chosen model's own test-time augmentation setting; the switch goes back to it. */
+  async loadModelTta(model: RunSummary | null): Promise<void> {
+    // The same model again (the screen shown again): the user's choice stays.
+    if ((model?.id ?? null) === this.ttaFor) return;
+    this.ttaFor = model?.id ?? null;
+    this.tta = null;
+    this.modelTta = false;
+    if (!model || model.task === 'anomaly') return;
+    const detail = await app.guard(() => api.getRun(model.id));
+    if (detail && this.chosenModel()?.id === model.id) this.modelTta = detail.config.tta ?? false;
   }
 
   paths(): string[] {
@@ -117,6 +143,8 @@ class InspectState {
       }
       if (this.runId !== null) request.runId = this.runId;
       if (this.typeRunId !== 'auto') request.typeRunId = this.typeRunId === 'none' ? null : this.typeRunId;
+      // What the switch shows is what runs (anomaly models have no views to average).
+      if (this.chosenModel()?.task !== 'anomaly') request.tta = this.tta ?? this.modelTta;
       const snap = await api.startInspection(request);
       app.tasks = { ...app.tasks, [snap.id]: snap };
       this.taskId = snap.id;

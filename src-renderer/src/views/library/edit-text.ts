@@ -1,4 +1,4 @@
-import type { EditWhat } from '../../../../src-main/shared/catalog-types.ts';
+import type { EditWhat } from '../../../../src-main/shared/library-types.ts';
 import { i18n, t, type MessageKey } from '../../i18n/i18n.svelte.ts';
 
 /**

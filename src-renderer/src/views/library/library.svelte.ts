@@ -1,7 +1,7 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- collections here are immutable values in $state.raw (replaced
    whole on change, never mutated), which keeps a 50,000-id selection or the page cache cheap; locals are plain. */
 import type {
-  CatalogStats,
+  LibraryStats,
   DefectType,
   EditResult,
   EditWhat,
@@ -10,12 +10,13 @@ import type {
   ImageSortKey,
   ImportBatch,
   UndoState,
-} from '../../../../src-main/shared/catalog-types.ts';
+} from '../../../../src-main/shared/library-types.ts';
 import { api } from '../../lib/api.ts';
 import { mediaScope } from '../../lib/media-scope.svelte.ts';
 import { app } from '../../state/app.svelte.ts';
 import { i18n, t } from '../../i18n/i18n.svelte.ts';
 import { describeEdit } from './edit-text.ts';
+import { locateImage } from './image-link.ts';
 
 /** Rows fetched per request; the grid asks only for the pages it shows (plus one either side). */
 export const PAGE_SIZE = 120;
@@ -30,11 +31,11 @@ interface CachedPage {
 /**
  * Long-lived state of the library screen: defect types, filter and sort, the paged image list behind the
  * virtual grid, selection and focus, undo state, counts and the "saved" indicator. Everything the user
- * changes goes straight to the API (one transaction per edit); the cache is refreshed from `catalogChanged`.
+ * changes goes straight to the API (one transaction per edit); the cache is refreshed from `libraryChanged`.
  */
 export class LibraryState {
   types = $state.raw<DefectType[]>([]);
-  stats = $state.raw<CatalogStats | null>(null);
+  stats = $state.raw<LibraryStats | null>(null);
   batches = $state.raw<ImportBatch[]>([]);
   filter = $state.raw<ImageFilter>({});
   sort = $state.raw<{ by: ImageSortKey; dir: 'asc' | 'desc' }>({ by: 'importedAt', dir: 'asc' });
@@ -83,7 +84,7 @@ export class LibraryState {
 
   start(): void {
     this.unsub.push(
-      api.subscribe('catalogChanged', (e) => {
+      api.subscribe('libraryChanged', (e) => {
         if (e.reason === 'defectTypes' || e.reason === 'import' || e.reason === 'demo') void this.loadMeta();
         this.scheduleRefresh();
       }),
@@ -117,7 +118,7 @@ export class LibraryState {
 
   async loadMeta(): Promise<void> {
     const r = await app.guard(() =>
-      Promise.all([api.listDefectTypes(), api.getCatalogStats(), api.listImportBatches(), api.getUndoState()]),
+      Promise.all([api.listDefectTypes(), api.getLibraryStats(), api.listImportBatches(), api.getUndoState()]),
     );
     if (!r) return;
     [this.types, this.stats, this.batches, this.undoState] = r;
@@ -130,7 +131,7 @@ export class LibraryState {
       this.refreshTimer = null;
       void this.invalidate();
       void app.guard(async () => {
-        [this.types, this.stats, this.undoState] = await Promise.all([api.listDefectTypes(), api.getCatalogStats(), api.getUndoState()]);
+        [this.types, this.stats, this.undoState] = await Promise.all([api.listDefectTypes(), api.getLibraryStats(), api.getUndoState()]);
       });
     }, 60);
   }
@@ -212,6 +213,45 @@ export class LibraryState {
       for (const i of [near - d, near + d]) if (i >= 0 && this.item(i)?.id === id) return i;
     }
     return -1;
+  }
+
+  /**
+   * Focuses one image and opens the viewer on it (the `#/library/image/<id>` deep link). When the grid's filter
+   * hides it, the filter is cleared and a line says so; an image no longer in the library is said in one line too.
+   */
+  async openImage(imageId: number): Promise<void> {
+    try {
+      await api.getImage(imageId);
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') app.flash(t('library.deeplink.missing', { id: imageId }));
+      else app.showError(err);
+      return;
+    }
+    let index = await this.locate(imageId);
+    if (index === -1 && Object.keys(this.filter).length) {
+      this.setFilter({});
+      app.flash(t('library.deeplink.filterCleared'));
+      index = await this.locate(imageId);
+    }
+    if (index === null) return;
+    if (index < 0) {
+      app.flash(t('library.deeplink.missing', { id: imageId }));
+      return;
+    }
+    // Its page must be cached for the focus to land on it; a refresh that raced the fetch is fetched again.
+    const p = Math.floor(index / PAGE_SIZE);
+    for (let tries = 0; tries < 2 && this.item(index)?.id !== imageId; tries++) await this.fetchPage(p);
+    if (this.item(index)?.id !== imageId) return;
+    this.setFocus(index);
+    this.viewerOpen = true;
+  }
+
+  private locate(imageId: number): Promise<number | null> {
+    const { filter, sort } = this;
+    return locateImage(imageId, async (offset, limit) => {
+      const page = await app.guard(() => api.listImages({ filter, sort, offset, limit }));
+      return page ? { ids: page.items.map((x) => x.id), total: page.total } : null;
+    });
   }
 
   // ---- selection -------------------------------------------------------------------------------

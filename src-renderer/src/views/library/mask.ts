@@ -90,13 +90,12 @@ export function resampleMask(bm: Uint8Array, w: number, h: number, nw: number, n
   return out;
 }
 
-/** An offscreen canvas painting a mask in a colour (alpha per pixel), for drawImage at the region box. */
-export function maskCanvas(bm: Uint8Array, w: number, h: number, color: string, alpha = 0.5): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  const ctx = c.getContext('2d')!;
-  const img = ctx.createImageData(w, h);
+/**
+ * RGBA pixels painting a mask in a colour (#rrggbb) for a w×h canvas: outside transparent, the contour opaque so
+ * a thin brush stroke stays visible on grey steel, the inside at `alpha` so the steel shows through.
+ */
+export function maskPixels(bm: Uint8Array, w: number, h: number, color: string, alpha = 0.5): Uint8ClampedArray {
+  const data = new Uint8ClampedArray(w * h * 4);
   const n = parseInt(color.replace('#', ''), 16);
   const r = (n >> 16) & 255;
   const g = (n >> 8) & 255;
@@ -104,14 +103,12 @@ export function maskCanvas(bm: Uint8Array, w: number, h: number, color: string, 
   const a = Math.round(alpha * 255);
   for (let i = 0; i < bm.length; i++) {
     if (!bm[i]) continue;
-    img.data[i * 4] = r;
-    img.data[i * 4 + 1] = g;
-    img.data[i * 4 + 2] = b;
-    // The contour is opaque so a thin brush stroke stays visible on grey steel; the inside stays see-through.
+    data[i * 4] = r;
+    data[i * 4 + 1] = g;
+    data[i * 4 + 2] = b;
     const x = i % w;
     const edge = x === 0 || x === w - 1 || i < w || i >= bm.length - w || !bm[i - 1] || !bm[i + 1] || !bm[i - w] || !bm[i + w];
-    img.data[i * 4 + 3] = edge ? 255 : a;
+    data[i * 4 + 3] = edge ? 255 : a;
   }
-  ctx.putImageData(img, 0, 0);
-  return c;
+  return data;
 }

@@ -2,14 +2,15 @@ import { formatWithInterval, honestFigures } from '../../../../src-main/shared/o
 import type { Evaluation, RunDetail } from '../../../../src-main/shared/training-types.ts';
 import { i18n, t } from '../../i18n/i18n.svelte.ts';
 import { api } from '../../lib/api.ts';
-import { augLabel, formatMs, num, pct } from '../train/format.ts';
+import { num, pct } from '../../lib/format.ts';
+import { augLabel } from '../train/format.ts';
 import { className, misclassified, type OperatingPoint } from './evaluation.ts';
 import { scoreMethodLabel, scoreTypeLabel } from './heatmap-scores.ts';
 
 /** Accuracy with its 95 % Wilson interval, at the evaluation's threshold. */
 function accuracyText(ev: Evaluation): string {
   const h = honestFigures(ev);
-  const at = ev.threshold != null ? ` @ ${ev.threshold.toFixed(3)}` : '';
+  const at = ev.threshold != null ? ` @ ${num(ev.threshold)}` : '';
   return `${formatWithInterval(h.accuracy.value, h.accuracy.ci)}${at}`;
 }
 
@@ -67,7 +68,7 @@ export async function buildReportHtml(
     [t('train.aug.title'), augLabel(c.augmentation.mode)],
     [t('runs.report.images'), `${run.trainCount} / ${run.valCount} / ${run.testCount}`],
     [t('runs.col.backend'), run.backend ? `${run.backend.training} / ${run.backend.inference}` : '–'],
-    [t('runs.col.duration'), formatMs(run.durationMs)],
+    [t('runs.col.duration'), i18n.durationMs(run.durationMs)],
     [t('runs.col.created'), i18n.date(run.createdAt)],
   ];
   let evHtml = `<p>${esc(t('runs.report.noEvaluation'))}</p>`;
@@ -88,7 +89,7 @@ export async function buildReportHtml(
     const svgs = ['roc-curve', 'pr-curve'].map((id) => root.querySelector(`[data-testid="${id}"]`)?.outerHTML ?? '').join('');
     const bin =
       ev.binary && op
-        ? `<p>ROC AUC ${num(ev.binary.auc)} · ${esc(t('runs.report.threshold'))} ${op.threshold.toFixed(2)}: ${esc(t('runs.report.defectRecall'))} ${pct(op.recall)}, ${esc(t('runs.report.falseAlarm'))} ${pct(op.falseAlarm)}</p><div class="curves">${svgs}</div>`
+        ? `<p>ROC AUC ${num(ev.binary.auc)} · ${esc(t('runs.report.threshold'))} ${num(op.threshold, 2)}: ${esc(t('runs.report.defectRecall'))} ${pct(op.recall)}, ${esc(t('runs.report.falseAlarm'))} ${pct(op.falseAlarm)}</p><div class="curves">${svgs}</div>`
         : '';
     const wrong = misclassified(ev).slice(0, 24);
     const thumbs = await Promise.all(wrong.map((w) => toDataUrl(api.mediaUrl('thumb', String(w.imageId)))));
@@ -116,7 +117,7 @@ export async function buildReportHtml(
       evHtml += `<h2>${esc(t('runs.hm.title', { split: t(`runs.split.${ev.split}`) }))}</h2><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${scores.rows
         .map(
           (r) =>
-            `<tr><td>${esc(scoreTypeLabel(r, run.classInfo, lang))}</td><td>${esc(scoreMethodLabel(r))}</td><td>${pct(r.pointingAccuracy)}</td><td>${pct(r.meanEnergy)}</td><td>${pct(r.meanArea)}</td><td>${r.count}</td></tr>`,
+            `<tr><td>${esc(scoreTypeLabel(t, r, run.classInfo, lang))}</td><td>${esc(scoreMethodLabel(t, r))}</td><td>${pct(r.pointingAccuracy)}</td><td>${pct(r.meanEnergy)}</td><td>${pct(r.meanArea)}</td><td>${r.count}</td></tr>`,
         )
         .join('')}</table><p class="muted">${esc(t('heatmaps.scoresHint', { tol: scores.tolerance }))}</p>`;
     }

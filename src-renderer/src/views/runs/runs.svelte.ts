@@ -3,13 +3,21 @@ import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
 
 export type RunsPage =
-  { kind: 'list' } | { kind: 'report'; runId: number } | { kind: 'compare'; runIds: number[] } | { kind: 'sweep'; sweepId: string };
+  | { kind: 'list' }
+  | { kind: 'report'; runId: number }
+  | { kind: 'compare'; runIds: number[] }
+  | { kind: 'sweep'; sweepId: string }
+  | { kind: 'cv'; id: string };
 
-/** Reads the sub-route after #/runs: #/runs/12 (report), #/runs/compare/3,4 (comparison), #/runs/sweep/ID (a sweep). */
+/**
+ * Reads the sub-route after #/runs: #/runs/12 (report), #/runs/compare/3,4 (comparison), #/runs/sweep/ID (a sweep),
+ * #/runs/cv/ID (a cross-validation group).
+ */
 export function pageFromHash(hash: string): RunsPage {
   const parts = hash.replace(/^#\/?/, '').split('/');
   if (parts[0] !== 'runs') return { kind: 'list' };
   if (parts[1] === 'sweep' && parts[2]) return { kind: 'sweep', sweepId: decodeURIComponent(parts[2]) };
+  if (parts[1] === 'cv' && parts[2]) return { kind: 'cv', id: decodeURIComponent(parts[2]) };
   if (parts[1] === 'compare') {
     const ids = (parts[2] ?? '')
       .split(',')
@@ -25,6 +33,7 @@ export function hashFor(page: RunsPage): string {
   if (page.kind === 'report') return `#/runs/${page.runId}`;
   if (page.kind === 'compare') return `#/runs/compare/${page.runIds.join(',')}`;
   if (page.kind === 'sweep') return `#/runs/sweep/${encodeURIComponent(page.sweepId)}`;
+  if (page.kind === 'cv') return `#/runs/cv/${encodeURIComponent(page.id)}`;
   return '#/runs';
 }
 

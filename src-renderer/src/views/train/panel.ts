@@ -6,6 +6,7 @@
  */
 import type { TaskSnapshot, TaskStep } from '../../../../src-main/shared/types.ts';
 import type { TrainConfig, TrainingPhase } from '../../../../src-main/shared/training-types.ts';
+import { stampIn } from '../../lib/format.ts';
 
 /** What a training run is doing now, as the panel names it. */
 export type PanelPhase = 'starting' | 'embeddings' | 'transfer' | 'finetune' | 'evaluate';
@@ -189,8 +190,7 @@ export function runName(
     c.task === 'anomaly'
       ? 'PatchCore'
       : `${c.continueFromRunId !== null ? `#${c.continueFromRunId}→` : ''}${mode === 'finetune' ? `FT${c.fineTuneBlocks}` : 'TL'}`;
-  const stamp = new Date(at).toLocaleString(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-  return `${bb} ${c.inputSize}px ${what} · ${stamp}`;
+  return `${bb} ${c.inputSize}px ${what} · ${stampIn(locale, at)}`;
 }
 
 /** Above this estimate a run asks for confirmation before it starts. */
