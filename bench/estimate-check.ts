@@ -12,17 +12,18 @@ import { fileURLToPath } from 'node:url';
 import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../src-main/shared/training-presets.ts';
 import type { BackendReport } from '../src-main/shared/types.ts';
 import { initWasmForProbe } from '../src-main/engine/backend/wasm-init.ts';
-import { variantsFor } from '../src-main/services/training/data/augment.ts';
+import { hasRandomExtras, variantsFor } from '../src-main/services/training/data/augment.ts';
 import { neuSamples } from '../src-main/services/training/data/neu.ts';
 import { fileSource } from '../src-main/services/training/data/source.ts';
 import { estimateJob } from '../src-main/engine/jobs/estimate.ts';
 import { readWeightSet } from '../src-main/engine/model/weights.ts';
 import { PauseGate } from '../src-main/engine/train/pause-gate.ts';
-import { Trainer } from '../src-main/engine/train/trainer.ts';
+import { Trainer, type TrainerEvent } from '../src-main/engine/train/trainer.ts';
 import { resolveConfig } from '../src-main/services/training/train/config.ts';
 
 const MODELS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'models');
 const log = (s: string) => process.stdout.write(`${s}\n`);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
@@ -80,9 +81,17 @@ async function main(): Promise<void> {
         numClasses: classes.length,
         cachedFraction: 0,
         tta: config.tta ?? false,
+        lrSchedule: config.lrSchedule ?? 'warmupCosine',
+        randomAugmentation: hasRandomExtras(config.augmentation),
+        dropout: config.dropout,
       },
       ctx,
     );
+    // Real seconds of each epoch by phase: the first fine-tuning epoch apart (it fills the prefix cache).
+    const epochMs: Record<'transfer' | 'finetune', number[]> = { transfer: [], finetune: [] };
+    const onEvent = (ev: TrainerEvent) => {
+      if (ev.kind === 'epoch' && (ev.phase === 'transfer' || ev.phase === 'finetune')) epochMs[ev.phase].push(ev.durationMs);
+    };
     tf.engine().startScope();
     const t0 = performance.now();
     const res = await new Trainer({
@@ -95,7 +104,7 @@ async function main(): Promise<void> {
       cacheDir: null,
       backends,
       signal: new AbortController().signal,
-      onEvent: () => undefined,
+      onEvent,
     }).run();
     const realS = (performance.now() - t0) / 1000;
     tf.engine().endScope();
@@ -108,6 +117,9 @@ async function main(): Promise<void> {
       total: realS,
       transferEpochs: res.phases.find((x) => x.phase === 'transfer')?.epochsRun ?? 0,
       fineTuneEpochs: res.phases.find((x) => x.phase === 'finetune')?.epochsRun ?? 0,
+      transferEpochSeconds: mean(epochMs.transfer) / 1000,
+      firstFineTuneEpochSeconds: (epochMs.finetune[0] ?? NaN) / 1000,
+      laterFineTuneEpochSeconds: mean(epochMs.finetune.slice(1)) / 1000,
     };
     const estimated = {
       embeddings: est.embeddingSeconds,
@@ -116,6 +128,9 @@ async function main(): Promise<void> {
       evaluation: est.evaluationSeconds,
       total: est.totalSeconds,
       transferEpochs: est.expectedTransferEpochs,
+      transferEpochSeconds: est.transferEpochSeconds,
+      firstFineTuneEpochSeconds: est.fineTuneFirstEpochSeconds,
+      laterFineTuneEpochSeconds: est.fineTuneEpochSeconds,
     };
     const ratio = est.totalSeconds / realS;
     log(
@@ -123,6 +138,13 @@ async function main(): Promise<void> {
         ` (emb ${estimated.embeddings.toFixed(1)}, transfer ${estimated.transfer.toFixed(1)} for ~${estimated.transferEpochs} ep, FT ${estimated.fineTune.toFixed(1)}, eval ${estimated.evaluation.toFixed(1)})` +
         ` | real ${realS.toFixed(1)} s (emb ${real.embeddings.toFixed(1)}, transfer ${real.transfer.toFixed(1)} for ${real.transferEpochs} ep, FT ${real.fineTune.toFixed(1)}, eval ${real.evaluation.toFixed(1)})` +
         ` | estimate/real ${ratio.toFixed(2)}`,
+    );
+    const r = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? (a / b).toFixed(2) : '-');
+    log(
+      `       ratios: emb ${r(estimated.embeddings, real.embeddings)}, transfer ${r(estimated.transfer, real.transfer)}` +
+        ` (epochs ${r(estimated.transferEpochs, real.transferEpochs)}, s/epoch ${r(estimated.transferEpochSeconds, real.transferEpochSeconds)}),` +
+        ` FT ${r(estimated.fineTune, real.fineTune)} (1st epoch ${estimated.firstFineTuneEpochSeconds.toFixed(2)}/${real.firstFineTuneEpochSeconds.toFixed(2)} s,` +
+        ` later ${estimated.laterFineTuneEpochSeconds.toFixed(2)}/${real.laterFineTuneEpochSeconds.toFixed(2)} s), eval ${r(estimated.evaluation, real.evaluation)}`,
     );
     out[id] = { estimated, real, ratio: +ratio.toFixed(3) };
   }

@@ -1,5 +1,5 @@
 /**
- * Fine-tuning with the prefix cache (ml/train/prefix-cache.ts) against recomputing the frozen prefix every step, in
+ * Fine-tuning with the prefix cache (engine/train/prefix-cache.ts) against recomputing the frozen prefix every step, in
  * one run, through the real Trainer on NEU-DET images (sharp decode, x3 fixed augmentation, batch 16).
  *
  *   node bench/finetune-cache.ts [--images 24] [--images520 9] [--val 6] [--sizes 224,520] [--alphas 0.25,0.75]

@@ -125,7 +125,7 @@ export interface TrainConfig {
   resize?: 'squash' | 'letterbox';
   /**
    * Letterbox only: the padding is left out of the global average pool and of the maps (the head averages only the
-   * feature cells over the photo). Left out = the default (DEFAULT_PAD_MASK in ml/data/geometry.ts). Saved with the model.
+   * feature cells over the photo). Left out = the default (DEFAULT_PAD_MASK in services/training/data/geometry.ts). Saved with the model.
    */
   padMask?: boolean;
   seed: number;
@@ -427,7 +427,10 @@ export interface TrainingEstimate {
   backboneMsPerImage: number;
   embeddingSeconds: number;
   transferEpochSeconds: number;
+  /** A fine-tuning epoch once the frozen prefix's outputs are cached (the first one computes them: see below). */
   fineTuneEpochSeconds: number;
+  /** The first fine-tuning epoch: the prefix pass over every training item besides the tail's steps. */
+  fineTuneFirstEpochSeconds: number;
   /** Transfer epochs the estimate counts: the planned ones, or fewer where early stopping is expected to end the phase. */
   expectedTransferEpochs: number;
   transferSeconds: number;

@@ -1,5 +1,5 @@
 /**
- * Fine-tuning's prefix cache (ml/train/prefix-cache.ts): float16 encoding bounds, the memory / disk budgets, the same
+ * Fine-tuning's prefix cache (engine/train/prefix-cache.ts): float16 encoding bounds, the memory / disk budgets, the same
  * gradients as the full forward pass, and the same fine-tuning losses as without the cache, with no tensor left behind.
  */
 import { spawnSync } from 'node:child_process';

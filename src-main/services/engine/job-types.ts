@@ -122,6 +122,12 @@ export interface EstimateJobParams {
   cachedFraction: number;
   /** Test-time augmentation in the final evaluation (x3 forward passes). */
   tta?: boolean;
+  /** The transfer phase's learning-rate schedule (default warm-up + cosine): how long early stopping lets it run. */
+  lrSchedule?: 'warmupCosine' | 'constant';
+  /** Random augmentation extras: every epoch's inputs differ, so fine-tuning recomputes the frozen prefix each epoch. */
+  randomAugmentation?: boolean;
+  /** The head's dropout rate (a mask is drawn for every transfer batch). */
+  dropout?: number;
 }
 
 export type EstimateJobResult = Omit<TrainingEstimate, 'backend'>;

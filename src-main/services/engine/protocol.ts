@@ -1,7 +1,7 @@
 /**
- * The messages between the main side (EngineClient) and the engine process (engine-main.ts): one
- * discriminated union per direction. Job parameter / result / event types come from the job registry
- * (type-only import, so the main side never loads TensorFlow).
+ * The messages between the main side (EngineClient) and the engine process (src-main/engine/main.ts): one
+ * discriminated union per direction. Job parameter / result / event types come from the TF-free job-types.ts,
+ * which the engine's job table is checked against.
  */
 import type { SerializedError } from '../../shared/errors.ts';
 import type { BackendReport } from '../../shared/types.ts';

@@ -38,7 +38,7 @@ import type { Project } from '../projects/project.ts';
 import type { SettingsStore } from '../settings/store.ts';
 import type { TaskManager } from '../tasks/task-manager.ts';
 import { anomalyBanksOf } from './anomaly/anomaly-run.ts';
-import { variantsFor } from './data/augment.ts';
+import { hasRandomExtras, variantsFor } from './data/augment.ts';
 import { resizeOfModel } from './data/geometry.ts';
 import type { EngineSample } from './data/source.ts';
 import { findBackboneWeights, locateBackboneWeights } from './model/backbone-weights.ts';
@@ -374,6 +374,9 @@ export class TrainingService {
       numClasses,
       cachedFraction: 0,
       tta: config.tta ?? false,
+      lrSchedule: config.lrSchedule ?? 'warmupCosine',
+      randomAugmentation: hasRandomExtras(config.augmentation),
+      dropout: config.dropout,
     });
     return { ...r, backend: { training: report.training as BackendName, inference: report.inference as BackendName } };
   }

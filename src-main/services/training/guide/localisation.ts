@@ -74,7 +74,7 @@ function axisCandidates(g: number, n: number, a: { i0: Int32Array; i1: Int32Arra
   return c;
 }
 
-/** Bilinear weights (pixel centres aligned, as resizeBilinear in heatmaps/math.ts) of n pixels onto g nodes. */
+/** Bilinear weights (pixel centres aligned, as resizeBilinear in services/heatmaps/grid.ts) of n pixels onto g nodes. */
 function axisWeights(g: number, n: number): { i0: Int32Array; i1: Int32Array; w1: Float32Array } {
   const i0 = new Int32Array(n);
   const i1 = new Int32Array(n);

@@ -25,7 +25,7 @@ export interface TrainingDataset {
  * One fold of k-fold cross-validation: the catalog's test images stay the locked test set; the others are split into
  * stratified folds (each import batch kept whole with groupBy 'batch'), fold `fold` validating and the rest training.
  */
-function foldSplit<T extends { imageId: number; classIndex: number; split: 'train' | 'val' | 'test' }>(
+function foldSplit<T extends { imageId: number; sha256: string; classIndex: number; split: 'train' | 'val' | 'test' }>(
   db: Project['db'],
   snapshot: T[],
   sp: Extract<TrainConfig['split'], { mode: 'fold' }>,
@@ -46,7 +46,9 @@ export function buildDataset(project: Project, config: TrainConfig): TrainingDat
   const db = project.db;
   const types = listTypes(db);
   const typeByKey = new Map(types.map((t) => [t.key, t]));
-  let samples = listDatasetSamples(db);
+  // Content order, not id order: ids follow the import's completion order, which differs between two imports of the
+  // same files, and the random split, the folds, the batches and the anomaly coreset all start from this order.
+  let samples = listDatasetSamples(db).sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
   if (config.labels) {
     // Only the chosen labels take part: images of the others are left out of every split.
     const unknown = config.labels.filter((l) => !typeByKey.has(l));
