@@ -36,19 +36,21 @@ describe('fine-tuning seconds', () => {
     const r = fineTuneSeconds({ ...base, cachedItems: 400 }, ms);
     // Later epochs: the tail's step on 300 training items and its forward pass on 100 validation images.
     expect(r.epochSeconds).toBeCloseTo((300 * 30 + 100 * 10) / 1000, 9);
-    // The first epoch computes the prefix outputs of all 400 items besides.
-    expect(r.firstEpochSeconds).toBeCloseTo(r.epochSeconds + (400 * 40) / 1000, 9);
-    // One validation pass before the first epoch, the prefix once, four epochs of the tail.
-    expect(r.totalSeconds).toBeCloseTo((100 * 10) / 1000 + (400 * 40) / 1000 + 4 * r.epochSeconds, 9);
+    // The first epoch computes the 300 training items' prefix outputs besides.
+    expect(r.firstEpochSeconds).toBeCloseTo(r.epochSeconds + (300 * 40) / 1000, 9);
+    // The validation pass before the first epoch (prefix and tail on 100 images), then the four epochs.
+    expect(r.totalSeconds).toBeCloseTo((100 * (40 + 10)) / 1000 + r.firstEpochSeconds + 3 * r.epochSeconds, 9);
   });
 
   it('recomputes what the cache cannot hold (or everything, with random augmentation) on every epoch', () => {
     const none = fineTuneSeconds({ ...base, cachedItems: 0 }, ms);
     expect(none.epochSeconds).toBeCloseTo((300 * 30 + 100 * 10 + 400 * 40) / 1000, 9);
     expect(none.firstEpochSeconds).toBeCloseTo(none.epochSeconds, 9);
+    // 200 held: the 100 validation images (cached first, in the pass before epoch 1) and 100 training items.
     const half = fineTuneSeconds({ ...base, cachedItems: 200 }, ms);
     const all = fineTuneSeconds({ ...base, cachedItems: 400 }, ms);
     expect(half.epochSeconds - all.epochSeconds).toBeCloseTo((200 * 40) / 1000, 9);
+    expect(half.firstEpochSeconds - half.epochSeconds).toBeCloseTo((100 * 40) / 1000, 9);
     expect(all.totalSeconds).toBeLessThan(half.totalSeconds);
     expect(half.totalSeconds).toBeLessThan(none.totalSeconds);
   });

@@ -258,6 +258,9 @@ describe('presets, estimates, test-time augmentation', () => {
     expect([quick.fineTuneBlocks, quick.fineTuneEpochs, quick.backbone]).toEqual([2, 10, 'mobilenet_v1_0.25']);
     const plain = resolveConfig(trainConfigFromFlags(flags(['--schedule', 'constant', '--no-tta', '--finetune-patience', '2'])));
     expect([plain.lrSchedule, plain.tta, plain.fineTunePatience]).toEqual(['constant', false, 2]);
+    // Letterbox masks its padding out of pooling and maps unless told not to.
+    expect(trainConfigFromFlags(flags(['--resize', 'letterbox'])).padMask).toBeUndefined();
+    expect(trainConfigFromFlags(flags(['--resize', 'letterbox', '--no-pad-mask']))).toMatchObject({ resize: 'letterbox', padMask: false });
     expect(() => trainConfigFromFlags(flags(['--schedule', 'steps']))).toThrow(/cosine or constant/);
     expect(() => resolveConfig({ stopSmoothing: 0 })).toThrow(/smoothing/);
   });

@@ -45,6 +45,7 @@ const TRAIN_OPTIONS = {
   tta: { type: 'boolean' },
   'no-tta': { type: 'boolean' },
   resize: { type: 'string' },
+  'no-pad-mask': { type: 'boolean', default: false },
   coreset: { type: 'string' },
   'project-dim': { type: 'string' },
   'no-normalise': { type: 'boolean', default: false },
@@ -99,6 +100,7 @@ export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput 
       throw new ValidationError(`--resize must be squash or letterbox (got ${values.resize}).`);
     cfg.resize = values.resize;
   }
+  if (values['no-pad-mask']) cfg.padMask = false;
   if (values.augment) cfg.augmentation = { mode: values.augment as 'fixed' | 'random' | 'none' };
   if (values.balance)
     cfg.imbalance =
@@ -127,7 +129,7 @@ export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput 
 }
 
 /**
- * Without --resize the photos' shapes decide, as in the wizard (services/training/data/resize-choice.ts): sets `cfg.resize`
+ * Without --resize the photos' shapes decide, as in the wizard (shared/resize-choice.ts): sets `cfg.resize`
  * and returns the line saying why, or null where the rule does not apply (resize given; anomaly models squash; a
  * continued run keeps its parent's mode, which the training service reads from the parent's model).
  */
@@ -156,8 +158,9 @@ export const trainCommand: CliCommand = {
     '  [--continue RUN] [--no-cache] [--name NAME] [--json]\n' +
     '  [--best-epoch loss|pointing]  pointing: best accuracy among epochs whose CAM pointing is within 2 points of the best\n' +
     '  [--guide-regions [--guide-weight W]]  penalise CAM mass outside the drawn regions of defect images (default W 1)\n' +
-    '  [--resize squash|letterbox]  letterbox: photos keep their shape (padded in grey) instead of being squashed square;\n' +
-    "      left out: letterbox when the classes' photos differ in shape or are far from square, squash otherwise\n" +
+    '  [--resize squash|letterbox] [--no-pad-mask]  letterbox: photos keep their shape (padded in grey, the padding left out\n' +
+    '      of pooling and maps unless --no-pad-mask); left out: letterbox when every photo is far from square, squash\n' +
+    "      otherwise (also when the classes' shapes differ: letterbox's padding would show the shape even more)\n" +
     '  anomaly (learn from OK images only): [--coreset F] [--project-dim N] [--no-normalise]',
   async run(argv, io) {
     const { values, positionals } = parseTrainArgs(argv);
