@@ -67,32 +67,37 @@ export async function cacheValMaps(run: TrainingRun, embedModel: tf.LayersModel,
   const loc = run.loc!;
   loc.cachedMaps.clear();
   await loc.useContents(run.inp.source, run.size);
-  const todo = valItems.filter((it) => loc.has(it.sample));
-  const mapped = withMaps(embedModel);
-  for await (const b of decodedBatches(run, todo, EMBED_BATCH, null)) {
-    await run.beforeBatch();
-    await useBackend(run.inp.backends.inference);
-    const [maps, per] = tf.tidy(() => {
-      const [m] = mapped.apply(pixelsToBatch(b.pixels, run.size), { training: false }) as tf.Tensor[];
-      return [m!.dataSync() as Float32Array, m!.shape.slice(1).reduce((x, y) => x * y, 1)] as const;
-    });
-    b.items.forEach((it, j) => loc.cachedMaps.set(it.sample, maps.slice(j * per, (j + 1) * per)));
-  }
+  await forEachConvMap(
+    run,
+    embedModel,
+    valItems.filter((it) => loc.has(it.sample)),
+    (it, map) => loc.cachedMaps.set(it.sample, map),
+  );
 }
 
 /** Transfer phase with guidance: the conv maps of the training items that have regions, computed once. */
 export async function cacheTrainMaps(run: TrainingRun, embedModel: tf.LayersModel, items: Item[]): Promise<void> {
   run.trainMaps.clear();
   const todo = items.filter((it) => run.guide!.has(it.sample));
+  await forEachConvMap(run, embedModel, todo, (it, map) => run.trainMaps.set(`${it.sample}:${it.variant}`, map));
+}
+
+/** The last conv map (flattened [h·w·c]) of each item, batch by batch, pausable, on the inference backend. */
+async function forEachConvMap(
+  run: TrainingRun,
+  embedModel: tf.LayersModel,
+  items: Item[],
+  use: (it: Item, map: Float32Array) => void,
+): Promise<void> {
   const mapped = withMaps(embedModel);
-  for await (const b of decodedBatches(run, todo, EMBED_BATCH, null)) {
+  for await (const b of decodedBatches(run, items, EMBED_BATCH, null)) {
     await run.beforeBatch();
     await useBackend(run.inp.backends.inference);
     const [maps, per] = tf.tidy(() => {
       const [m] = mapped.apply(pixelsToBatch(b.pixels, run.size), { training: false }) as tf.Tensor[];
       return [m!.dataSync() as Float32Array, m!.shape.slice(1).reduce((x, y) => x * y, 1)] as const;
     });
-    b.items.forEach((it, j) => run.trainMaps.set(`${it.sample}:${it.variant}`, maps.slice(j * per, (j + 1) * per)));
+    b.items.forEach((it, j) => use(it, maps.slice(j * per, (j + 1) * per)));
   }
 }
 
