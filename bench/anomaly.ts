@@ -1,7 +1,10 @@
 /**
  * Anomaly bench: `npm run bench -- anomaly [--backbone mobilenet_v2_1.0] [--size 224] [--fit 100] [--test 50] [--demo 30]
  * [--coreset 0.1] [--project-dim 128] [--sigma 4] [--demo-per-type 8] [--no-normalise] [--compare-coreset] [--fit-only]
- * [--seed 1] [--per-type [--per-type-only]] [--cal 100] [--flips h|hv] [--elpv-only]`. On wasm:
+ * [--seed 1] [--per-type [--per-type-only]] [--cal 100] [--flips h|hv] [--elpv-only] [--strips [--cells 3] [--modes squash,letterbox,tile]]`.
+ * On wasm:
+ * - strips (`--strips`, alone): photo shape on elongated strips of three elpv cells (bench/anomaly-strips.ts), one
+ *   model per resize mode on the same strips: AUROC and scoring time a strip; `--fit` good strips, `--test` of each;
  * - fit: the memory bank from `--fit` good elpv cells (features + per-image candidates, then the global coreset pass),
  *   time and peak resident memory; with `--compare-coreset` the same fit again with the coreset passes on the backend
  *   (greedyCoreset: a matMul per step, argmax on the device; what the fit used before) beside the plain-memory pruned
@@ -36,6 +39,8 @@ import { createRng, shuffleInPlace } from '../src-main/services/training/train/r
 import { initWasmBackend } from '../src-main/engine/wasm-grads/setup-wasm.ts';
 import type { AnomalyFlips, AnomalyModelParams, BackboneId } from '../src-main/shared/training-types.ts';
 import { typeScale } from '../src-main/engine/anomaly/threshold.ts';
+import type { ResizeMode } from '../src-main/services/training/data/geometry.ts';
+import { runStrips } from './anomaly-strips.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,6 +82,13 @@ const params: AnomalyModelParams = {
   smoothingSigma: Number(arg('sigma', String(DEFAULT_ANOMALY.smoothingSigma))),
 };
 console.log(`wasm simd ${info.simd}, ${info.threads} threads; ${BACKBONE} @ ${SIZE}; taps ${params.taps.join(' + ')}`);
+if (process.argv.includes('--strips')) {
+  const modes = arg('modes', 'squash,letterbox,tile').split(',') as ResizeMode[];
+  const cells = Number(arg('cells', '3'));
+  const strips = await runStrips({ elpv: ELPV, params, weights, fit: FIT, test: TEST, seed: SEED, modes, cells });
+  console.log(JSON.stringify({ bench: 'anomaly', backbone: BACKBONE, size: SIZE, seed: SEED, wasm: info, strips }));
+  process.exit(0);
+}
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);

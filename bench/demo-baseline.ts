@@ -1,7 +1,7 @@
 /**
  * What a new user gets with one click on the demo project, beside a plain baseline, in one run:
- * `npm run bench -- demo-baseline [--count N] [--seed 1] [--keep DIR] [-- <extra kensa train flags>]` (N: the app's
- * default demo size).
+ * `npm run bench -- demo-baseline [--count N] [--seed 1] [--anomaly] [--keep DIR] [-- <extra kensa train flags>]` (N: the
+ * app's default demo size).
  *
  *  1. `kensa demo` into a fresh project (the same generator the app's first launch uses);
  *  2. `kensa train --preset quick` (wall time of the command, as the user waits for it);
@@ -10,7 +10,11 @@
  *     class; the trainer's own figure, at the operating point it chose on validation, is printed beside it);
  *  4. the baseline on the same train / validation split: frozen MobileNet v1 0.25 @ 224, mean-pooled features of
  *     the original photos (no augmentation), an L2-regularised logistic regression (ok vs defect) by full-batch
- *     gradient descent. If Quick is not above it, the preset adds nothing to the frozen features.
+ *     gradient descent. If Quick is not above it, the preset adds nothing to the frozen features;
+ *  5. with --anomaly: `kensa train --task anomaly` (learns from the training split's OK images only) and
+ *     `kensa heatmaps --method anomaly --score --split all`: pointing game and energy of the anomaly maps per defect
+ *     type, on the classifier's validation defects (the same images as the CAM figures) and on every defect image
+ *     (none of them is in the model's memory bank: the run validates on all of them), with its validation AUROC.
  * Runs through the CLI so the figures are the ones a user sees. Ends with one JSON line.
  */
 import { execFileSync } from 'node:child_process';
@@ -44,6 +48,61 @@ const kensa = (args: string[]) =>
     maxBuffer: 1 << 28,
   });
 const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').at(-1)!) as T;
+
+interface MapsAnswer {
+  aggregate: { classKey: string; count: number; pointingAccuracy: number; meanEnergy: number; meanArea: number }[];
+  images: {
+    file: string;
+    label: string;
+    predicted: string;
+    split: string;
+    maps: { pointing: boolean | null; energy: number | null; area: number | null }[];
+  }[];
+}
+
+/** Pointing and energy per defect type (and '*': all defects) of the answer's images that have a score. */
+function localisation(images: MapsAnswer['images']) {
+  const out: Record<string, { n: number; pointing: number; energy: number; area: number }> = {};
+  for (const img of images) {
+    const m = img.maps[0];
+    if (!m || m.pointing === null || m.energy === null || m.area === null) continue;
+    for (const key of [img.label, '*']) {
+      const e = (out[key] ??= { n: 0, pointing: 0, energy: 0, area: 0 });
+      e.n++;
+      e.pointing += m.pointing ? 1 : 0;
+      e.energy += m.energy;
+      e.area += m.area;
+    }
+  }
+  for (const e of Object.values(out)) {
+    e.pointing /= e.n;
+    e.energy /= e.n;
+    e.area /= e.n;
+  }
+  return out;
+}
+
+/**
+ * (5): an anomaly run on the OK images of the training split, its maps scored on every defect image (the run
+ * validates on all of them) and on the classifier's validation defects (`camFiles`, the CAM figures' images).
+ */
+function anomalyStep(project: string, camFiles: Set<string>) {
+  const t0 = performance.now();
+  const run = lastJson<{ runId: number; evaluations: { split: string; auc: number | null }[] }>(
+    kensa(['train', project, '--task', 'anomaly', '--json']),
+  );
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const maps = lastJson<MapsAnswer>(
+    kensa(['heatmaps', project, String(run.runId), '--method', 'anomaly', '--score', '--split', 'all', '--json']),
+  );
+  return {
+    runId: run.runId,
+    seconds: +trainSeconds.toFixed(1),
+    valAuc: run.evaluations.find((e) => e.split === 'val')?.auc ?? null,
+    val: localisation(maps.images.filter((i) => camFiles.has(i.file))),
+    all: localisation(maps.images),
+  };
+}
 
 interface Row {
   id: number;
@@ -125,10 +184,9 @@ async function main(): Promise<void> {
       kensa(['train', project, '--preset', 'quick', '--json', ...trainExtra]),
     );
     const quickSeconds = (performance.now() - t0) / 1000;
-    const maps = lastJson<{
-      aggregate: { classKey: string; count: number; pointingAccuracy: number; meanEnergy: number; meanArea: number }[];
-      images: { label: string; predicted: string }[];
-    }>(kensa(['heatmaps', project, String(train.runId), '--method', 'cam', '--score', '--split', 'val', '--json']));
+    const maps = lastJson<MapsAnswer>(
+      kensa(['heatmaps', project, String(train.runId), '--method', 'cam', '--score', '--split', 'val', '--json']),
+    );
     const quick = tally(maps.images);
 
     const db = new Database(join(project, 'kensa.sqlite'), { readonly: true });
@@ -150,6 +208,7 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     const base = await baseline(rows);
     const baseSeconds = (performance.now() - t1) / 1000;
+    const anomaly = own.includes('--anomaly') ? anomalyStep(project, new Set(maps.images.map((i) => i.file))) : null;
 
     const n = (s: string) => rows.filter((r) => r.split === s).length;
     log(`Demo: ${rows.length} images (seed ${seed}), train ${n('train')}, val ${n('val')}, test ${n('test')}; wasm ${f.threads} thread(s)`);
@@ -170,6 +229,22 @@ async function main(): Promise<void> {
       log(
         `${'all defects'.padEnd(14)} ${''.padEnd(8)} ${''.padEnd(9)}   ${pct(all.pointingAccuracy)}  ${pct(all.meanEnergy)} (${pct(all.meanArea)})`,
       );
+    if (anomaly) {
+      log(`Anomaly: run ${anomaly.runId}, ${anomaly.seconds} s, validation AUROC ${anomaly.valAuc?.toFixed(3) ?? '-'}`);
+      log(`${'anomaly maps'.padEnd(14)} ${'pointing (CAM images)'.padStart(15)} ${'energy (area)'.padStart(16)}   every defect image`);
+      for (const t of [
+        ...Object.keys(anomaly.all)
+          .filter((k) => k !== '*')
+          .sort(),
+        '*',
+      ]) {
+        const v = anomaly.val[t];
+        const a = anomaly.all[t]!;
+        log(
+          `${(t === '*' ? 'all defects' : t).padEnd(14)} ${v ? `${pct(v.pointing)} n=${v.n}` : ''.padEnd(13)}  ${v ? `${pct(v.energy)} (${pct(v.area)})` : ''}   ${pct(a.pointing)}  ${pct(a.energy)} (${pct(a.area)}) n=${a.n}`,
+        );
+      }
+    }
     const pointing = Object.fromEntries(
       maps.aggregate.map((r) => [r.classKey, { n: r.count, pointing: r.pointingAccuracy, energy: r.meanEnergy, area: r.meanArea }]),
     );
@@ -180,6 +255,7 @@ async function main(): Promise<void> {
         split: { train: n('train'), val: n('val'), test: n('test') },
         quick: { ...quick, seconds: +quickSeconds.toFixed(1), epochs: train.epochs, trainerValAccuracy: train.valAccuracy, pointing },
         baseline: { ...base, seconds: +baseSeconds.toFixed(1) },
+        ...(anomaly ? { anomaly } : {}),
       })}\n`,
     );
   } finally {

@@ -47,6 +47,7 @@ export const ERROR_NAMES = [
   'FileExistsError',
   'PathNotFoundError',
   'SettingsFileError',
+  'TilingUnsupportedError',
 ] as const;
 export type ErrorName = (typeof ERROR_NAMES)[number];
 
@@ -88,6 +89,8 @@ export const FileExistsError = defineError('FileExistsError');
 export const PathNotFoundError = defineError('PathNotFoundError');
 /** The settings file could not be used as it was: set aside, defaults (and its valid keys) used (detail: SettingsWarning). */
 export const SettingsFileError = defineError('SettingsFileError');
+/** A run with resize 'tile' asked for what tiles do not support yet (detail: `{ what: 'guideRegions' | 'randomAugmentation' }`). */
+export const TilingUnsupportedError = defineError('TilingUnsupportedError');
 
 /**
  * Native TensorFlow ("OOM when allocating tensor"), the wasm heap ("Cannot enlarge memory", "Maximum memory size

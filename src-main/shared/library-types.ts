@@ -398,6 +398,8 @@ export interface LibraryStats {
     test: number;
     /** Mean width / height of the label's photos (null without images): the wizard warns when classes differ. */
     aspect?: number | null;
+    /** Training-split images of the label with at least one region (what guided training can use). */
+    trainWithRegions?: number;
   }[];
   perSplit: Record<Split, number>;
   perReviewState: Record<ReviewState, number>;

@@ -120,9 +120,13 @@ export interface TrainConfig {
   tta?: boolean;
   /**
    * How photos become the square model input: 'squash' (stretched; the default, and every run from before the option)
-   * or 'letterbox' (aspect kept, padded in neutral grey). Saved with the model: predict, Inspect and heatmaps use it.
+   * or 'letterbox' (aspect kept, padded in neutral grey) or 'tile' (large or elongated photos: a grid of square windows,
+   * services/training/data/tiles.ts, each one model input; the image's score is its worst tile). Saved with the model:
+   * predict, Inspect and heatmaps use it.
    */
-  resize?: 'squash' | 'letterbox';
+  resize?: 'squash' | 'letterbox' | 'tile';
+  /** Tile only: the most tiles per photo (the tile side grows until the grid fits; default DEFAULT_MAX_TILES). */
+  maxTiles?: number;
   /**
    * Letterbox only: the padding is left out of the global average pool and of the maps (the head averages only the
    * feature cells over the photo). Left out = the default (DEFAULT_PAD_MASK in services/training/data/geometry.ts). Saved with the model.
@@ -154,6 +158,11 @@ export interface AnomalyConfig {
   projectDim: number;
   /** Standardise each image's brightness and contrast before the backbone. */
   normaliseIntensity: boolean;
+  /**
+   * Test-time flips, stored with the model (left out: none). 'h' also scores each image mirrored: +0.0045 AUROC on
+   * elpv for twice the scoring time (bench/anomaly.ts --flips h).
+   */
+  flips?: AnomalyFlips;
 }
 
 /** What an anomaly model keeps beside its files (kensa-model.json's `anomaly` block). */
@@ -186,6 +195,13 @@ export interface AnomalyModelParams extends AnomalyConfig {
   banks?: AnomalyBankInfo[];
   /** Test-time flips: the image is also scored mirrored, maps put back, each patch keeps the smaller distance. */
   flips?: AnomalyFlips;
+  /**
+   * How photos become inputs (engine/anomaly/photo-inputs.ts): absent = squash (every model from before the option);
+   * letterbox: the padding's patches are out of the bank and the score; tile: every tile's patches, worst over tiles.
+   */
+  resize?: 'squash' | 'letterbox' | 'tile';
+  /** Tile: the most tiles per photo (tiles.ts tileGrid; absent = DEFAULT_MAX_TILES). */
+  maxTiles?: number;
 }
 
 export type AnomalyFlips = 'none' | 'h' | 'hv';
@@ -406,6 +422,8 @@ export interface Prediction {
   predicted: number;
   predictedKey: string;
   probabilities: number[];
+  /** Tiled models: the index (row-major in the photo's tile grid) of the worst tile, whose probabilities decided. */
+  tile?: number;
 }
 
 export interface PredictResult {
@@ -443,6 +461,23 @@ export interface TrainingEstimate {
   /** Peak engine memory estimate (weights + activations for one batch + optimizer state). */
   peakMemoryMB: number;
   notes: string[];
+  /** Anomaly runs: the fit's parts (the classifier's phases are 0 then; totalSeconds is their sum). */
+  anomaly?: AnomalyEstimate;
+}
+
+/** What an anomaly fit costs (engine/jobs/estimate.ts, from timed passes of the feature extractor and the bank). */
+export interface AnomalyEstimate {
+  /** Good images of the training split the bank learns from. */
+  fitImages: number;
+  /** Decode + backbone taps + per-image coreset candidates, every good image. */
+  featuresSeconds: number;
+  /** The global coreset pass over all candidates. */
+  coresetSeconds: number;
+  /** Validation and test images scored against the bank (the threshold is set on them). */
+  scoredImages: number;
+  scoringSeconds: number;
+  /** Whether each image is also scored mirrored (test-time flips: about twice the scoring time). */
+  flips: boolean;
 }
 
 /** The model description saved beside model.json as kensa-model.json. */
@@ -461,9 +496,11 @@ export interface KensaModelInfo {
   tta?: boolean;
   /** How the threshold was chosen (aim, basis, validation counts); absent in models from before it was kept. */
   operatingPoint?: OperatingPointChoice | null;
-  /** resize: 'fill' = squashed (every model from before letterbox), 'letterbox' = aspect kept, grey padding. */
+  /** resize: 'fill' = squashed (every model from before letterbox), 'letterbox' = aspect kept, grey padding, 'tile' = tiled. */
   preprocessing: {
-    resize: 'fill' | 'letterbox';
+    resize: 'fill' | 'letterbox' | 'tile';
+    /** Tile: the grid's parameters (tileGrid in services/training/data/tiles.ts; the side spans the short side). */
+    tiles?: { maxTiles: number };
     channels: 'rgb (grey repeated)';
     scale: '[-1,1]';
     /** Letterbox: the pool and the maps cover only the photo's feature cells (absent = the padding pooled too). */

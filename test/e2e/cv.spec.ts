@@ -53,6 +53,21 @@ test('cross-validation from the wizard: 3 folds, mean ± sd and the always-wrong
   await train.epochs.fill('40');
   await expect(train.summaryEstimate).toContainText('3 ×', { timeout: 60_000 });
   await expect(p.getByTestId('start-training')).toHaveText('Start cross-validation (3 runs)');
+  // Repeats redraw the folds: 3 folds x 2 repeats is 6 runs, and the estimate says so; back to 1 for this run.
+  await p.getByTestId('step-data-tab').click();
+  await p.getByTestId('cv-repeats').selectOption('2');
+  await expect(p.getByTestId('cv-cost')).toHaveText('Costs 3 × 2 = 6 runs.');
+  await expect(train.summaryEstimate).toContainText('3 × 2 ×');
+  await expect(p.getByTestId('start-training')).toHaveText('Start cross-validation (6 runs)');
+  await shell.setLanguage('ja');
+  await expect(p.getByTestId('cv-cost')).toHaveText('学習は 3 × 2 = 6 回です。');
+  await shell.screenshot('cv-repeats-ja', { fullPage: true });
+  await shell.setLanguage('en');
+  await shell.screenshot('cv-repeats-en', { fullPage: true });
+  await p.getByTestId('cv-repeats').selectOption('1');
+  await expect(p.getByTestId('cv-cost')).toHaveText('Costs 3 × one run.');
+  await expect(p.getByTestId('start-training')).toHaveText('Start cross-validation (3 runs)');
+  await train.toTrainingStep();
   await train.start();
 
   const view = p.getByTestId('cv-view');

@@ -62,3 +62,49 @@ test('the live panel plots pointing and energy per epoch and warns when the mode
   await expect(live.localisationWarning).toBeVisible();
   await live.localisationCard.screenshot({ path: 'test-results/screens/guide-report-en.png' });
 });
+
+test('the wizard offers guided training when training defect images have regions, and the run stores it', async ({ page }) => {
+  const { shell, api, train } = kensa(page, server);
+  await shell.goto();
+  await train.open();
+  await train.toModelStep();
+  await train.inputSize.fill('96');
+  await train.toTrainingStep();
+  await train.epochs.fill('3');
+  const guide = train.guideChoice;
+  const stats = await api.getLibraryStats();
+  const scratch = stats.perLabel.find((l) => l.key === 'scratch')!;
+  expect(scratch.trainWithRegions).toBe(scratch.train);
+  await expect(guide.getByTestId('guide-count')).toHaveText(
+    `${scratch.train} of ${scratch.train} defect images in the training split have regions; the others train as usual.`,
+  );
+  const box = guide.getByRole('checkbox');
+  await box.check();
+  await expect(guide.locator('select[name=guide-weight]')).toHaveValue('1');
+  await guide.locator('select[name=guide-weight]').selectOption('5');
+  // Transfer learning only: the wizard says the maps will change little.
+  await expect(guide.getByTestId('guide-needs-finetune')).toBeVisible();
+  await expect(page.getByTestId('summary-guide')).toHaveText('By the drawn regions, weight 5');
+  await shell.screenshot('guide-choice-en');
+  await shell.setLanguage('ja');
+  await expect(guide).toContainText('描いた領域で学習を導く');
+  await shell.setLanguage('en');
+
+  // Small rotations move the photo off its regions: the choice is switched off and says why.
+  await train.augmentation('Small rotations').check();
+  await expect(box).toBeDisabled();
+  await expect(guide).toContainText('Not with small rotations or random crops');
+  await train.augmentation('Small rotations').uncheck();
+  await expect(box).toBeEnabled();
+  await expect(box).toBeChecked();
+
+  const before = new Set((await api.listRuns()).map((r) => r.id));
+  await train.start();
+  await expect.poll(async () => (await api.listRuns()).filter((r) => !before.has(r.id)).length, { timeout: 30_000 }).toBe(1);
+  const summary = (await api.listRuns()).find((r) => !before.has(r.id))!;
+  const run = await api.getRun(summary.id);
+  expect(run.config.guideRegions).toBe(true);
+  expect(run.config.guideWeight).toBe(5);
+  await expect.poll(async () => (await api.getRun(summary.id)).status, { timeout: 120_000 }).toMatch(/succeeded|failed/);
+  expect((await api.getRun(summary.id)).status).toBe('succeeded');
+});

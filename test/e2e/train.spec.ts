@@ -41,6 +41,41 @@ test('the wizard trains a model with live curves, and a second run can be cancel
   await expect(train.stepData).toContainText('何を判別するモデルですか');
   await shell.screenshot('train-data-ja', { fullPage: true });
   await shell.setLanguage('en');
+  // Letterbox offers to leave its padding out of pooling and maps (on by default); squash has no padding to mask.
+  const padMask = page.getByTestId('pad-mask');
+  await expect(padMask).toHaveCount(0);
+  await train.resizeChoice.locator('input[value=letterbox]').check();
+  await expect(padMask).toBeChecked();
+  await expect(train.resizeChoice).toContainText('Leave the padding out of pooling and maps');
+  await padMask.uncheck();
+  await expect(padMask).not.toBeChecked();
+  await shell.setLanguage('ja');
+  await expect(train.resizeChoice).toContainText('余白をプーリングとヒートマップから除外する');
+  await shell.setLanguage('en');
+  await padMask.check();
+  await train.resizeChoice.locator('input[value=squash]').check();
+  await expect(padMask).toHaveCount(0);
+  // An anomaly model offers test-time flips (off by default), with their trade-off.
+  const flips = page.getByTestId('anomaly-flips');
+  await expect(flips).toHaveCount(0);
+  await train.stepData.locator('input[name=task][value=anomaly]').check();
+  await expect(flips).not.toBeChecked();
+  await expect(train.stepData).toContainText('twice as long');
+  await flips.check();
+  await shell.screenshot('train-anomaly-flips-en', { fullPage: true });
+  await shell.setLanguage('ja');
+  await expect(train.stepData).toContainText('テスト時反転');
+  await shell.screenshot('train-anomaly-flips-ja', { fullPage: true });
+  await shell.setLanguage('en');
+  // The anomaly run's own estimate: the good images' features, the memory bank, the scoring (with flips).
+  await train.toModelStep();
+  const anomalyEstimate = page.getByTestId('estimate-anomaly');
+  await expect(anomalyEstimate).toContainText('with flips', { timeout: 60_000 });
+  await expect(anomalyEstimate).toContainText('Features of 6 good images');
+  await shell.screenshot('train-anomaly-estimate-en', { fullPage: true });
+  await page.getByTestId('step-data-tab').click();
+  await train.stepData.locator('input[name=task][value=binary]').check();
+  await expect(flips).toHaveCount(0);
 
   // Step 2: model. Presets fill it in; the diagram shows trainable blocks; an estimate is measured.
   await train.preset('study');
@@ -116,6 +151,9 @@ test('the wizard trains a model with live curves, and a second run can be cancel
   await expect(train.fineTuneBlocks).toHaveValue('6');
   await expect(train.blocksTrainable).toHaveCount(6);
   await train.fineTuneBlocks.fill('13');
+  // The first fine-tuning epoch (it fills the prefix cache) is estimated apart from the later ones.
+  await expect(page.getByTestId('estimate-finetune-epochs')).toHaveText(/^First about .+, then .+ each$/, { timeout: 60_000 });
+  await shell.screenshot('train-model-finetune-en', { fullPage: true });
   await train.toTrainingStep();
   await train.epochs.fill('1');
   await train.fineTuneEpochs.fill('2000');

@@ -384,6 +384,8 @@ describe('catalog import', () => {
     expect(st.total).toBe(1799);
     expect(st.duplicatesFound).toBe(1);
     expect(st.perLabel.filter((l) => l.total > 0)).toHaveLength(6);
+    // Every NEU photo has a box, so each class's training images all have regions (what guided training can use).
+    for (const l of st.perLabel.filter((x) => x.total > 0)) expect(l.trainWithRegions).toBe(l.train);
     // scratches_131 carries its own class and 'inclusion' boxes
     const sc = (await api.listImages({ filter: { nameContains: 'scratches_131.jpg' } })).items[0]!;
     const det = await api.getImage(sc.id);

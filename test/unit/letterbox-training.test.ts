@@ -125,13 +125,13 @@ describe('letterbox training', () => {
     expect(shapes[1]).toBeCloseTo(3, 0);
   }, 120_000);
 
-  it('refuses an unknown resize and letterbox for anomaly models', async () => {
+  it('refuses an unknown resize; anomaly models take letterbox too (issue 16)', async () => {
     const { resolveConfig } = await import('../../src-main/services/training/train/config.ts');
     const { parseTrainArgs, trainConfigFromFlags } = await import('../../src-main/cli/commands/train.ts');
     expect(resolveConfig({}).resize ?? 'squash').toBe('squash');
     expect(trainConfigFromFlags(parseTrainArgs(['p', '--resize', 'letterbox']).values).resize).toBe('letterbox');
     expect(() => trainConfigFromFlags(parseTrainArgs(['p', '--resize', 'crop']).values)).toThrow(/--resize must be squash or letterbox/);
     expect(() => resolveConfig({ resize: 'stretch' as never })).toThrow(/Unknown resize/);
-    expect(() => resolveConfig({ task: 'anomaly', resize: 'letterbox' })).toThrow(/Letterbox is for classifiers/);
+    expect(resolveConfig({ task: 'anomaly', resize: 'letterbox' }).resize).toBe('letterbox');
   });
 });

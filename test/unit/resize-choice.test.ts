@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyDefaultResize } from '../../src-main/cli/commands/train.ts';
-import { chooseResize, describeResizeChoice } from '../../src-main/shared/resize-choice.ts';
+import { chooseAnomalyResize, chooseResize, describeResizeChoice } from '../../src-main/shared/resize-choice.ts';
 import type { TrainConfigInput } from '../../src-main/shared/training-types.ts';
 
 describe('chooseResize (default resize mode from the photos)', () => {
@@ -97,11 +97,25 @@ describe('kensa train without --resize', () => {
     expect(cfg.resize).toBe('squash');
   });
 
-  it('leaves a given resize, anomaly runs and continued runs alone', () => {
-    for (const cfg of [{ resize: 'letterbox' }, { task: 'anomaly' }, { continueFromRunId: 3 }] as TrainConfigInput[]) {
+  it('leaves a given resize and continued runs alone', () => {
+    for (const cfg of [{ resize: 'letterbox' }, { continueFromRunId: 3 }] as TrainConfigInput[]) {
       const before = { ...cfg };
       expect(applyDefaultResize(cfg, stats)).toBeNull();
       expect(cfg).toEqual(before);
     }
+  });
+
+  // Issue 16: anomaly runs get their own rule (chooseAnomalyResize), no longer always squash.
+  it('gives anomaly runs tiles for elongated photos and squash otherwise, whatever the classes’ shapes', () => {
+    const square: TrainConfigInput = { task: 'anomaly' };
+    expect(applyDefaultResize(square, stats)).toContain('squash');
+    expect(square.resize).toBe('squash');
+    const strips: TrainConfigInput = { task: 'anomaly' };
+    const long = stats.map((l) => ({ ...l, aspect: l.key === 'ok' ? 3 : 2.8 }));
+    expect(applyDefaultResize(strips, long)).toMatch(/^Resize tile: the photos are elongated/);
+    expect(strips.resize).toBe('tile');
+    expect(chooseAnomalyResize([{ key: 'ok', total: 5, aspect: 1 / 3 }]).mode).toBe('tile');
+    expect(chooseAnomalyResize([{ key: 'ok', total: 5, aspect: 2 }]).mode).toBe('squash');
+    expect(chooseAnomalyResize([]).reason.kind).toBe('noData');
   });
 });

@@ -33,7 +33,8 @@ export const predictCommand: CliCommand = {
       for (const p of res.predictions) {
         const probs = p.probabilities.map((v, i) => `${res.classes[i]} ${(v * 100).toFixed(1)}%`).join(', ');
         const score = ok >= 0 ? `, P(defect) ${(1 - p.probabilities[ok]!).toFixed(3)}` : '';
-        io.out(`${p.path ?? `#${p.imageId}`}: ${p.predictedKey} (${probs}${score})`);
+        const tile = p.tile !== undefined ? `, worst tile ${p.tile}` : '';
+        io.out(`${p.path ?? `#${p.imageId}`}: ${p.predictedKey} (${probs}${score}${tile})`);
       }
     }
     return 0;

@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../../shared/errors.ts';
+import { TilingUnsupportedError, ValidationError } from '../../shared/errors.ts';
 import type { LibraryStats } from '../../shared/library-types.ts';
 import type { BackboneId, TrainConfigInput, TrainingTaskKind } from '../../shared/training-types.ts';
 import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../../shared/training-presets.ts';
 import { libraryStats } from '../../services/library/stats.ts';
-import { chooseResize, describeResizeChoice } from '../../shared/resize-choice.ts';
+import { chooseAnomalyResize, chooseResize, describeResizeChoice } from '../../shared/resize-choice.ts';
 import type { CliCommand } from '../command.ts';
+import { estimateLine } from '../estimate-line.ts';
+import { resolveConfig } from '../../services/training/train/config.ts';
 
 function num(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -45,10 +47,12 @@ const TRAIN_OPTIONS = {
   tta: { type: 'boolean' },
   'no-tta': { type: 'boolean' },
   resize: { type: 'string' },
+  'max-tiles': { type: 'string' },
   'no-pad-mask': { type: 'boolean', default: false },
   coreset: { type: 'string' },
   'project-dim': { type: 'string' },
   'no-normalise': { type: 'boolean', default: false },
+  flips: { type: 'boolean', default: false },
 } as const;
 
 export function parseTrainArgs(argv: string[]) {
@@ -96,10 +100,11 @@ export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput 
   if (values.tta) cfg.tta = true;
   if (values['no-tta']) cfg.tta = false;
   if (values.resize !== undefined) {
-    if (values.resize !== 'squash' && values.resize !== 'letterbox')
-      throw new ValidationError(`--resize must be squash or letterbox (got ${values.resize}).`);
+    if (values.resize !== 'squash' && values.resize !== 'letterbox' && values.resize !== 'tile')
+      throw new ValidationError(`--resize must be squash or letterbox, or tile for large or elongated photos (got ${values.resize}).`);
     cfg.resize = values.resize;
   }
+  set('maxTiles', values['max-tiles'], '--max-tiles');
   if (values['no-pad-mask']) cfg.padMask = false;
   if (values.augment) cfg.augmentation = { mode: values.augment as 'fixed' | 'random' | 'none' };
   if (values.balance)
@@ -123,20 +128,23 @@ export function trainConfigFromFlags(values: TrainFlags, base: TrainConfigInput 
       ...(coresetFraction !== undefined ? { coresetFraction } : {}),
       ...(projectDim !== undefined ? { projectDim } : {}),
       ...(values['no-normalise'] ? { normaliseIntensity: false } : {}),
+      // Test-time flips: each image also scored mirrored (stored with the model; Inspect and heatmaps use them).
+      ...(values.flips ? { flips: 'h' as const } : {}),
     };
-  }
+  } else if (values.flips) throw new ValidationError('--flips is for anomaly models (--task anomaly).');
   return cfg;
 }
 
 /**
  * Without --resize the photos' shapes decide, as in the wizard (shared/resize-choice.ts): sets `cfg.resize`
- * and returns the line saying why, or null where the rule does not apply (resize given; anomaly models squash; a
+ * and returns the line saying why, or null where the rule does not apply (resize given; a
  * continued run keeps its parent's mode, which the training service reads from the parent's model).
  */
 export function applyDefaultResize(cfg: TrainConfigInput, perLabel: LibraryStats['perLabel']): string | null {
-  if (cfg.resize !== undefined || cfg.task === 'anomaly' || (cfg.continueFromRunId ?? null) !== null) return null;
+  if (cfg.resize !== undefined || (cfg.continueFromRunId ?? null) !== null) return null;
   const labels = perLabel.filter((l) => !cfg.labels || cfg.labels.includes(l.key));
-  const choice = chooseResize(labels);
+  // Anomaly models: tiles for elongated photos, squash otherwise (chooseAnomalyResize says what was measured).
+  const choice = cfg.task === 'anomaly' ? chooseAnomalyResize(labels) : chooseResize(labels);
   cfg.resize = choice.mode;
   return `Resize ${describeResizeChoice(choice, (k) => labels.find((l) => l.key === k)?.nameEn || k)} (--resize to choose).`;
 }
@@ -161,7 +169,10 @@ export const trainCommand: CliCommand = {
     '  [--resize squash|letterbox] [--no-pad-mask]  letterbox: photos keep their shape (padded in grey, the padding left out\n' +
     '      of pooling and maps unless --no-pad-mask); left out: letterbox when every photo is far from square, squash\n' +
     "      otherwise (also when the classes' shapes differ: letterbox's padding would show the shape even more)\n" +
-    '  anomaly (learn from OK images only): [--coreset F] [--project-dim N] [--no-normalise]',
+    '  [--resize tile [--max-tiles N]]  large or elongated photos: square tiles across the short side (at most N, default 16),\n' +
+    '      the photo judged by its worst tile, the maps stitched back; left out: tile when the photos are 2.5:1 or longer\n' +
+    '  anomaly (learn from OK images only): [--coreset F] [--project-dim N] [--no-normalise]\n' +
+    '      [--flips]  also score each image mirrored: +0.0045 AUROC on elpv for twice the scoring time',
   async run(argv, io) {
     const { values, positionals } = parseTrainArgs(argv);
     const [dir] = positionals;
@@ -183,6 +194,14 @@ export const trainCommand: CliCommand = {
     await s.projects.open(dir);
     const resizeLine = applyDefaultResize(cfg, libraryStats(s.projects.require().db).perLabel);
     if (resizeLine) io.err(resizeLine);
+    // The estimate before the run starts, as the wizard shows it beside Start (timed on this machine's backends).
+    // A configuration the service refuses fails here as it would in start(); other failures only cost the line.
+    try {
+      io.err(estimateLine(await t.estimate(cfg), resolveConfig(cfg).fineTuneEpochs));
+    } catch (err) {
+      if (err instanceof ValidationError || err instanceof TilingUnsupportedError) throw err;
+      io.err(`No estimate (${(err as Error).message}); starting the run anyway.`);
+    }
     const started = t.start(cfg);
     const runId = started.runId;
     io.err(`Run ${runId} queued (task ${started.id}).`);

@@ -15,6 +15,7 @@ import type { WeightSet } from '../model/weights.ts';
 import { StreamingCoreset } from './coreset.ts';
 import { ALL_TYPES, BankSet } from './banks.ts';
 import { createExtractor, type PatchFeatureExtractor } from './features.ts';
+import { contentCells, PAD_VALUE, suppressPadding, type Rect } from '../../services/training/data/geometry.ts';
 
 import { ANOMALY_BANK_FILE } from '../../services/training/anomaly/files.ts';
 export { ANOMALY_BANK_FILE };
@@ -36,24 +37,55 @@ export const DEFAULT_ANOMALY = {
 
 /**
  * Per-image intensity standardisation (mean 128, sd 48 over all channels), applied before the backbone: the
- * exposure of a photo then does not count as an anomaly, its local contrast does.
+ * exposure of a photo then does not count as an anomaly, its local contrast does. With a letterboxed input's content
+ * rectangle the statistics come from the photo alone and the padding stays neutral grey (a thin photo's padding
+ * would otherwise set its contrast).
  * @param px [s * s * 3] RGB bytes (not changed)
  */
-export function standardiseIntensity(px: Uint8Array): Uint8Array {
+export function standardiseIntensity(px: Uint8Array, content: Rect | null = null, size = 0): Uint8Array {
+  const inside = content && size > 0 ? (p: number) => insideRect(content, p % size, Math.floor(p / size)) : () => true;
   let s = 0;
   let s2 = 0;
-  for (let i = 0; i < px.length; i++) {
-    const v = px[i]!;
-    s += v;
-    s2 += v * v;
+  let n = 0;
+  for (let p = 0; p < px.length / 3; p++) {
+    if (!inside(p)) continue;
+    for (let c = 0; c < 3; c++) {
+      const v = px[p * 3 + c]!;
+      s += v;
+      s2 += v * v;
+    }
+    n += 3;
   }
-  const mean = s / px.length;
-  const sd = Math.sqrt(Math.max(0, s2 / px.length - mean * mean)) || 1;
+  const mean = s / Math.max(1, n);
+  const sd = Math.sqrt(Math.max(0, s2 / Math.max(1, n) - mean * mean)) || 1;
   const out = new Uint8Array(px.length);
   const k = 48 / sd;
-  for (let i = 0; i < px.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(128 + (px[i]! - mean) * k)));
+  for (let p = 0; p < px.length / 3; p++) {
+    const on = inside(p);
+    for (let c = 0; c < 3; c++) {
+      const i = p * 3 + c;
+      out[i] = on ? Math.max(0, Math.min(255, Math.round(128 + (px[i]! - mean) * k))) : PAD_VALUE;
+    }
+  }
   return out;
 }
+
+function insideRect(r: Rect, x: number, y: number): boolean {
+  return x >= r.x && y >= r.y && x < r.x + r.w && y < r.y + r.h;
+}
+
+/**
+ * One batch of good inputs for AnomalyModel.fit: `photos` photos gave `inputs` (one each, or one per tile), and
+ * `contents[i]` (letterbox) says where the photo lies in input i (null or absent: the whole input).
+ */
+export interface FitBatch {
+  inputs: Uint8Array[];
+  contents?: (Rect | null)[];
+  photos: number;
+}
+
+/** Inputs per backbone pass at most (8 photos of 16 tiles would otherwise be one 128-image batch). */
+export const MAX_INPUTS = 8;
 
 export interface ImageScore {
   /** Raw score: the worst patch's distance to the bank (divided by the bank's scale). */
@@ -89,70 +121,111 @@ export class AnomalyModel {
     return this.banks.size;
   }
 
-  private batchOf(pixels: Uint8Array[]): tf.Tensor4D {
-    const px = this.params.normaliseIntensity ? pixels.map(standardiseIntensity) : pixels;
+  private batchOf(pixels: Uint8Array[], contents: readonly (Rect | null)[] = []): tf.Tensor4D {
+    const size = this.params.inputSize;
+    const px = this.params.normaliseIntensity ? pixels.map((p, i) => standardiseIntensity(p, contents[i] ?? null, size)) : pixels;
     return pixelsToBatch(px, this.params.inputSize);
   }
 
   /**
    * Builds a bank from good images, streamed in batches: the one bank of all types, or (with `opts.coreType`)
    * that type's bank, whose share of maxBankRows is its share of `opts.allImages`.
-   * @param load yields batches of size x size x 3 RGB bytes; called until it returns null
+   * @param next yields batches (size x size x 3 RGB bytes per model input; a FitBatch when a photo gives several inputs,
+   *   tiles, or only some of an input's patches lie on the photo, letterbox); called until it returns null
    * @returns bank rows, candidates considered, and the global pass's covering radii
    */
   async fit(
-    next: () => Promise<Uint8Array[] | null>,
+    next: () => Promise<Uint8Array[] | FitBatch | null>,
     expectedImages: number,
     onImages?: (done: number) => void,
     signal?: AbortSignal,
     opts: { coreType?: string; allImages?: number } = {},
   ): Promise<{ rows: number; candidates: number; radii: number[]; featuresMs: number; coresetMs: number }> {
     const p = this.params;
-    const patchesPerImage = this.grid * this.grid;
     const share = (n: number) => n / Math.max(n, opts.allImages ?? n);
-    const target = this.bankTarget(expectedImages, share(expectedImages));
-    const stream = new StreamingCoreset(this.extractor.dim, {
-      perImageFraction: Math.min(1, (p.candidateFactor * target) / (Math.max(1, expectedImages) * patchesPerImage)),
-      projectDim: p.coresetProjectDim,
-      seed: p.seed,
-      on: this.coresetOn,
-    });
+    let stream: StreamingCoreset | null = null;
     let images = 0;
+    let patchesSeen = 0;
     const t0 = performance.now();
-    for (let batch = await next(); batch; batch = await next()) {
+    for (let got = await next(); got; got = await next()) {
       if (signal?.aborted) throw new DOMException('Cancelled', 'AbortError');
-      const feats = tf.tidy(() => this.extractor.embed(this.batchOf(batch)));
-      try {
-        for (let i = 0; i < batch.length; i++) {
-          const one = feats.slice([i * patchesPerImage, 0], [patchesPerImage, this.extractor.dim]);
-          try {
-            await stream.add(one);
-          } finally {
-            one.dispose();
+      const batch: FitBatch = Array.isArray(got) ? { inputs: got, photos: got.length } : got;
+      if (!batch.inputs.length) continue;
+      const kept = batch.inputs.map((_, i) => this.photoPatches(batch.contents?.[i] ?? null));
+      // The per-input candidate share comes from the first batch's patches per photo (tiles, letterbox cells).
+      stream ??= new StreamingCoreset(this.extractor.dim, {
+        perImageFraction: this.candidateFraction(expectedImages, kept.reduce((a, k) => a + k.length, 0) / Math.max(1, batch.photos), share),
+        projectDim: p.coresetProjectDim,
+        seed: p.seed,
+        on: this.coresetOn,
+      });
+      // Tiled photos give several inputs each: the backbone sees at most MAX_INPUTS of them at once.
+      for (let from = 0; from < batch.inputs.length; from += MAX_INPUTS) {
+        const part = batch.inputs.slice(from, from + MAX_INPUTS);
+        const feats = tf.tidy(() => this.extractor.embed(this.batchOf(part, batch.contents?.slice(from, from + MAX_INPUTS))));
+        try {
+          for (let i = 0; i < part.length; i++) {
+            const k = kept[from + i]!;
+            // Letterbox: only the patches whose receptive centre lies on the photo join the bank.
+            const one = tf.tidy(() => {
+              const all = feats.slice([i * this.grid * this.grid, 0], [this.grid * this.grid, this.extractor.dim]);
+              return k.length === this.grid * this.grid ? all : (tf.gather(all, tf.tensor1d(k, 'int32')) as tf.Tensor2D);
+            });
+            try {
+              await stream.add(one);
+            } finally {
+              one.dispose();
+            }
+            patchesSeen += k.length;
           }
+        } finally {
+          feats.dispose();
         }
-      } finally {
-        feats.dispose();
       }
-      images += batch.length;
+      images += batch.photos;
       onImages?.(images);
     }
-    if (images === 0) throw new Error('No good images to learn from');
+    if (images === 0 || !stream) throw new Error('No good images to learn from');
     const candidates = stream.candidates;
     const t1 = performance.now();
-    const { bank, rows, radii } = await stream.finish(this.bankTarget(images, share(images)));
+    const { bank, rows, radii } = await stream.finish(this.bankTargetOfPatches(patchesSeen, share(images)));
     this.banks.set(opts.coreType ?? ALL_TYPES, bank, rows, images);
     // featuresMs includes the per-image candidate selection (it runs as the features arrive).
     return { rows, candidates, radii, featuresMs: t1 - t0, coresetMs: performance.now() - t1 };
+  }
+
+  /** Share of each input's patches kept as candidates, for `images` photos of `patchesPerPhoto` bank-eligible patches. */
+  private candidateFraction(images: number, patchesPerPhoto: number, share: (n: number) => number): number {
+    const all = Math.max(1, images) * Math.max(1, patchesPerPhoto);
+    return Math.min(1, (this.params.candidateFactor * this.bankTargetOfPatches(all, share(images))) / all);
+  }
+
+  /** Bank rows for `patches` good patches: the coreset fraction of them, at most `share` of maxBankRows. */
+  bankTargetOfPatches(patches: number, share = 1): number {
+    const cap = Math.round((this.params.maxBankRows ?? DEFAULT_ANOMALY.maxBankRows) * share);
+    return Math.max(1, Math.min(Math.round(patches * this.params.coresetFraction), cap));
   }
 
   /**
    * Bank rows for `images` good images: the coreset fraction of their patches, at most their `share` of maxBankRows.
    */
   bankTarget(images: number, share = 1): number {
-    const all = images * this.grid * this.grid;
-    const cap = Math.round((this.params.maxBankRows ?? DEFAULT_ANOMALY.maxBankRows) * share);
-    return Math.max(1, Math.min(Math.round(all * this.params.coresetFraction), cap));
+    return this.bankTargetOfPatches(images * this.grid * this.grid, share);
+  }
+
+  /**
+   * The patches of an input that lie on the photo (row-major indices on the patch grid): all of them, or with a
+   * letterboxed input's content rectangle those whose receptive centre lies in it (geometry.ts contentCells).
+   */
+  photoPatches(content: Rect | null): number[] {
+    const g = this.grid;
+    if (!content) return Array.from({ length: g * g }, (_, k) => k);
+    const cells = contentCells(content, this.params.inputSize, g, g);
+    const out: number[] = [];
+    cells.forEach((c, k) => {
+      if (c) out.push(k);
+    });
+    return out;
   }
 
   /** The bank rows [bankSize * dim], float32, bank after bank (what anomaly-bank.bin holds). */
@@ -170,12 +243,26 @@ export class AnomalyModel {
    * Scores a batch of images (size x size x 3 RGB bytes each), each against its core type's bank (`types[i]`;
    * null or unknown: all banks). With test-time flips the mirrored images are scored too and every patch keeps the
    * smallest distance over the flips, mapped back onto the original grid (a part that is normal when mirrored is
-   * not an anomaly; a defect stays far in every flip).
+   * not an anomaly; a defect stays far in every flip). `contents[i]` (letterbox): where the photo lies in input i;
+   * the score is then the worst patch over the photo only, and the padding's patches are set to the photo's smallest
+   * distance, so the map can never peak there.
    */
-  async score(pixels: Uint8Array[], types: readonly (string | null)[] = []): Promise<ImageScore[]> {
+  async score(
+    pixels: Uint8Array[],
+    types: readonly (string | null)[] = [],
+    contents: readonly (Rect | null)[] = [],
+  ): Promise<ImageScore[]> {
+    if (pixels.length > MAX_INPUTS) {
+      const out: ImageScore[] = [];
+      for (let from = 0; from < pixels.length; from += MAX_INPUTS) {
+        const to = from + MAX_INPUTS;
+        out.push(...(await this.score(pixels.slice(from, to), types.slice(from, to), contents.slice(from, to))));
+      }
+      return out;
+    }
     const g = this.grid;
     const per = g * g;
-    const x = this.batchOf(pixels);
+    const x = this.batchOf(pixels, contents);
     let all: Float32Array | null = null;
     try {
       for (const flip of flipAxes(this.params.flips)) {
@@ -195,6 +282,8 @@ export class AnomalyModel {
     }
     return pixels.map((_, i) => {
       const patches = all!.slice(i * per, (i + 1) * per);
+      const content = contents[i] ?? null;
+      if (content) suppressPadding(patches, contentCells(content, this.params.inputSize, g, g));
       let raw = 0;
       for (const v of patches) if (v > raw) raw = v;
       return { raw, patches };

@@ -11,8 +11,9 @@ import { anomalyTaps } from '../anomaly/features.ts';
 import { AnomalyModel, DEFAULT_ANOMALY } from '../anomaly/model.ts';
 import type { AnomalyModelParams, Evaluation } from '../../shared/training-types.ts';
 import { chooseAnomalyThreshold, normaliseScore, typeScale } from '../anomaly/threshold.ts';
-import { openSource } from '../data/open-source.ts';
-import type { EngineSample, SampleSource } from '../../services/training/data/source.ts';
+import type { EngineSample } from '../../services/training/data/source.ts';
+import type { TileGrid } from '../../services/training/data/tiles.ts';
+import { anomalyResizeOf, openPhotoInputs, scorePhotos, type PhotoInputSource } from '../anomaly/photo-inputs.ts';
 import type {
   AnomalyFitEvent,
   AnomalyFitParams,
@@ -32,30 +33,44 @@ import { defineJob } from '../job.ts';
 const BATCH = 8;
 
 /**
- * Scores the images `indices` of `source`. `typeOf(k)`: the bank image k is scored against (null: all banks; with
- * one bank of all types it does not matter).
+ * Scores the photos `indices` of `source` (each photo one input, or one per tile). `typeOf(k)`: the bank photo k is
+ * scored against (null: all banks; with one bank of all types it does not matter). `patches[j]`: the patch distances
+ * of photo j's inputs, one grid after another (grid.tiles order for tiles), `tiles[j]` its tile grid (null: one input).
  */
 async function scoreAll(
   model: AnomalyModel,
-  source: SampleSource,
+  source: PhotoInputSource,
   indices: number[],
   signal: AbortSignal,
   onDone?: (n: number) => void,
   typeOf: (k: number) => string | null = () => null,
-): Promise<{ raw: number[]; patches: Float32Array[] }> {
+): Promise<{ raw: number[]; patches: Float32Array[]; tiles: (TileGrid | null)[] }> {
   const raw: number[] = [];
   const patches: Float32Array[] = [];
+  const tiles: (TileGrid | null)[] = [];
   for (let i = 0; i < indices.length; i += BATCH) {
     if (signal.aborted) throw Object.assign(new Error('Cancelled by the user'), { name: 'CancelledError' });
     const part = indices.slice(i, i + BATCH);
-    const px = await Promise.all(part.map((k) => source.loadPixels(k, model.params.inputSize)));
-    for (const s of await model.score(px, part.map(typeOf))) {
+    const photos = await Promise.all(part.map((k) => source.load(k, model.params.inputSize)));
+    const scored = await scorePhotos(model, photos, part.map(typeOf));
+    scored.forEach((s, j) => {
       raw.push(s.raw);
-      patches.push(s.patches);
-    }
+      patches.push(s.inputs.length === 1 ? s.inputs[0]!.patches : concatRows(s.inputs.map((x) => x.patches)));
+      tiles.push(photos[j]!.tiles);
+    });
     onDone?.(raw.length);
   }
-  return { raw, patches };
+  return { raw, patches, tiles };
+}
+
+function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, AnomalyFitResult>()('anomaly-fit', async (p, ctx) => {
@@ -82,8 +97,11 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
     thresholdBasis: '',
     smoothingSigma: cfg.smoothingSigma,
     flips: cfg.flips,
+    // Left out = squash (the main side resolves the default: shared/resize-choice.ts chooseAnomalyResize).
+    resize: p.config.resize ?? 'squash',
+    ...(p.config.resize === 'tile' && p.config.maxTiles !== undefined ? { maxTiles: p.config.maxTiles } : {}),
   };
-  const source = await openSource(p.source, p.samples);
+  const source = await openPhotoInputs(p.source, p.samples, params.resize!, tileOptionsOf(params));
   const model = new AnomalyModel(params, readWeightSet(p.backboneWeightsDir));
   try {
     const train = p.samples.flatMap((s, i) => (s.split === 'train' && s.label === p.okIndex ? [i] : []));
@@ -108,7 +126,8 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
           if (next >= g.images.length) return null;
           const part = g.images.slice(next, next + BATCH);
           next += part.length;
-          return Promise.all(part.map((k) => source.loadPixels(k, params.inputSize)));
+          const photos = await Promise.all(part.map((k) => source.load(k, params.inputSize)));
+          return { inputs: photos.flatMap((x) => x.inputs), contents: photos.flatMap((x) => x.contents), photos: photos.length };
         },
         g.images.length,
         (done) => {
@@ -167,7 +186,7 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
           const n = normaliseScore(raw[j]!, threshold.raw);
           const label = isDefect(k) ? 1 - p.okIndex : p.okIndex;
           const probs = p.okIndex === 0 ? [1 - n, n] : [n, 1 - n];
-          return { id: source.idOf(k), label, probs };
+          return { id: p.samples[k]!.id, label, probs };
         }),
         p.classes,
         { okIndex: p.okIndex, threshold: 0.5 },
@@ -197,9 +216,14 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
     };
   } finally {
     model.dispose();
-    source.close?.();
+    source.close();
   }
 });
+
+/** The tile grid's parameters of a model's params (tiles.ts defaults where absent). */
+export function tileOptionsOf(params: Pick<AnomalyModelParams, 'maxTiles'>): { maxTiles?: number } {
+  return params.maxTiles !== undefined ? { maxTiles: params.maxTiles } : {};
+}
 
 /**
  * Each bank's scale from the held-out good images of its type, each scored against that bank alone (the training
@@ -208,7 +232,7 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
  */
 async function setTypeScales(
   model: AnomalyModel,
-  source: SampleSource,
+  source: PhotoInputSource,
   types: string[],
   valGood: number[],
   train: number[],
@@ -259,10 +283,10 @@ export const anomalyScoreJob = defineJob<AnomalyScoreParams, AnomalyScoreEvent, 
     0,
     readModelInfo(p.modelDir).classes.findIndex((c) => c.isOk),
   );
-  const source = await openSource(p.source, p.samples);
+  const source = await openPhotoInputs(p.source, p.samples, anomalyResizeOf(model.params), tileOptionsOf(model.params));
   try {
     const idx = p.samples.map((_, i) => i);
-    const { raw, patches } = await scoreAll(
+    const { raw, patches, tiles } = await scoreAll(
       model,
       source,
       idx,
@@ -279,9 +303,10 @@ export const anomalyScoreJob = defineJob<AnomalyScoreParams, AnomalyScoreEvent, 
       probabilities: scores.map((n) => (okIndex === 0 ? [1 - n, n] : [n, 1 - n])),
       grid: model.grid,
       patches: p.maps ? patches : null,
+      ...(p.maps && tiles.some((t) => t) ? { tiles } : {}),
       rawThreshold: thr,
     };
   } finally {
-    source.close?.();
+    source.close();
   }
 });

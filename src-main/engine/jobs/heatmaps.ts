@@ -12,11 +12,12 @@ import { cam, gradCam, saliency, smoothGrad } from '../heatmaps/index.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob, type EngineContext } from '../job.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { anomalyMap } from '../anomaly/model.ts';
+import { anomalyResizeOf, openPhotoInputs, photoMap, scorePhotos, type PhotoInputs } from '../anomaly/photo-inputs.ts';
 import { readModelInfo } from '../../services/training/model/saved-model.ts';
 import { padMaskOfModel, resizeOfModel } from '../../services/training/data/geometry.ts';
 import { PaddedMaps } from '../heatmaps/padded-maps.ts';
-import { bankTypeOf, loadAnomalyModel } from './anomaly.ts';
+import { tiledClassifierMaps } from '../heatmaps/tiled-maps.ts';
+import { bankTypeOf, loadAnomalyModel, tileOptionsOf } from './anomaly.ts';
 
 export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, HeatmapsJobResult>()('heatmaps', async (p, ctx) => {
   const fwdBackend = ctx.backends.inference;
@@ -24,16 +25,21 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
   // The model's own geometry (squash or letterbox): maps lie on its input grid; the main side maps them back.
   // Letterbox with masked padding: the source says where each photo lies; its maps never peak in the padding.
   const saved = readModelInfo(p.modelDir);
-  const source = await openSource(p.source, p.samples, resizeOfModel(saved), padMaskOfModel(saved));
+  const source = await openSource(p.source, p.samples, resizeOfModel(saved), padMaskOfModel(saved), saved.preprocessing?.tiles);
   let maps = 0;
   const total = p.samples.length * p.requests.length;
   let done = 0;
   /** SmoothGrad copies per batch that fitted in memory, per request. */
   const fittedBatch = new Map<HeatmapJobRequest, number>();
   try {
-    if (readModelInfo(p.modelDir).task === 'anomaly') return await anomalyMaps(p, ctx, source);
+    if (readModelInfo(p.modelDir).task === 'anomaly') return await anomalyMaps(p, ctx);
     if (p.requests.some((r) => r.method === 'anomaly'))
       throw new ValidationError('Anomaly maps need an anomaly model (task "Anomaly"); this run is a classifier.');
+    // Tiled models: each tile mapped, the maps stitched back onto the photo (heatmaps/tiled-maps.ts).
+    if (source.loadTiles) {
+      maps = await tiledClassifierMaps(p, ctx, source);
+      return { maps, backends: { forward: fwdBackend, gradients: gradBackend } };
+    }
     const { info } = await loadClassifier(p.modelDir, fwdBackend);
     const size = info.inputSize;
     const bs = Math.max(1, p.camBatch ?? 16);
@@ -165,12 +171,12 @@ export const heatmapsJob = defineJob<HeatmapsJobParams, HeatmapsJobEvent, Heatma
   return { maps, backends: { forward: fwdBackend, gradients: gradBackend } };
 });
 
-/** Anomaly maps: patch distances upsampled to the input size and smoothed, scaled so 0.5 is the threshold. */
-async function anomalyMaps(
-  p: HeatmapsJobParams,
-  ctx: EngineContext & { emit(event: HeatmapsJobEvent): void },
-  source: Awaited<ReturnType<typeof openSource>>,
-): Promise<HeatmapsJobResult> {
+/**
+ * Anomaly maps: patch distances upsampled and smoothed, scaled so 0.5 is the threshold, on the model's geometry
+ * (engine/anomaly/photo-inputs.ts: squash and letterbox on the input square, cut back on the main side; tiles stitched
+ * onto the photo's shape).
+ */
+async function anomalyMaps(p: HeatmapsJobParams, ctx: EngineContext & { emit(event: HeatmapsJobEvent): void }): Promise<HeatmapsJobResult> {
   if (p.requests.some((r) => r.method !== 'anomaly'))
     throw new ValidationError('An anomaly model has anomaly maps only (no CAM or gradients: it has no classifier head).');
   const model = await loadAnomalyModel(p.modelDir, ctx.backends.inference);
@@ -182,43 +188,48 @@ async function anomalyMaps(
   let maps = 0;
   // Each image against its core type's bank when the model has one per type.
   const typeOf = bankTypeOf(model, p.source, p.samples);
+  const source = await openPhotoInputs(p.source, p.samples, anomalyResizeOf(model.params), tileOptionsOf(model.params));
   const bs = Math.max(1, Math.min(8, p.camBatch ?? 8));
-  for (let k = 0; k < p.samples.length; k += bs) {
-    ctx.throwIfCancelled();
-    const idx = p.samples.slice(k, k + bs).map((_, j) => k + j);
-    const px: Uint8Array[] = [];
-    const okIdx: number[] = [];
-    for (const i of idx) {
-      try {
-        px.push(await source.loadPixels(i, size));
-        okIdx.push(i);
-      } catch (err) {
-        ctx.emit({ kind: 'error', imageId: p.samples[i]!.id, message: (err as Error).message });
+  try {
+    for (let k = 0; k < p.samples.length; k += bs) {
+      ctx.throwIfCancelled();
+      const idx = p.samples.slice(k, k + bs).map((_, j) => k + j);
+      const photos: PhotoInputs[] = [];
+      const okIdx: number[] = [];
+      for (const i of idx) {
+        try {
+          photos.push(await source.load(i, size));
+          okIdx.push(i);
+        } catch (err) {
+          ctx.emit({ kind: 'error', imageId: p.samples[i]!.id, message: (err as Error).message });
+        }
       }
-    }
-    if (!px.length) continue;
-    const t0 = performance.now();
-    const scored = await model.score(px, okIdx.map(typeOf));
-    const ms = (performance.now() - t0) / px.length;
-    scored.forEach((s, j) => {
-      const data = anomalyMap(s.patches, model.grid, size, size, model.params.smoothingSigma).map((v) => v * scale);
-      const n = 1 - Math.pow(2, -s.raw / model.params.rawThreshold);
-      const probabilities = ok === 0 ? [1 - n, n] : [n, 1 - n];
-      ctx.emit({
-        kind: 'map',
-        imageId: p.samples[okIdx[j]!]!.id,
-        method: 'anomaly',
-        classIndex: 1 - ok,
-        width: size,
-        height: size,
-        data,
-        probabilities,
-        ms,
+      if (!photos.length) continue;
+      const t0 = performance.now();
+      const scored = await scorePhotos(model, photos, okIdx.map(typeOf));
+      const ms = (performance.now() - t0) / photos.length;
+      scored.forEach((s, j) => {
+        const m = photoMap(model, photos[j]!, s);
+        const n = 1 - Math.pow(2, -s.raw / model.params.rawThreshold);
+        const probabilities = ok === 0 ? [1 - n, n] : [n, 1 - n];
+        ctx.emit({
+          kind: 'map',
+          imageId: p.samples[okIdx[j]!]!.id,
+          method: 'anomaly',
+          classIndex: 1 - ok,
+          width: m.width,
+          height: m.height,
+          data: m.data.map((v) => v * scale),
+          probabilities,
+          ms,
+        });
+        maps++;
       });
-      maps++;
-    });
-    ctx.emit({ kind: 'progress', done: Math.min(p.samples.length, k + bs), total: p.samples.length });
-    await new Promise((r) => setImmediate(r));
+      ctx.emit({ kind: 'progress', done: Math.min(p.samples.length, k + bs), total: p.samples.length });
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    source.close();
   }
   return { maps, backends: { forward: ctx.backends.inference, gradients: ctx.backends.inference } };
 }

@@ -1,7 +1,7 @@
 /** Engine job 'predict': class probabilities of images (catalog ids or files) with a saved Kensa model. */
 import { openSource } from '../data/open-source.ts';
 import type { PredictJobEvent, PredictJobParams, PredictJobResult } from '../../services/engine/job-types.ts';
-import { predictSamples } from '../train/trainer.ts';
+import { predictPhotos } from '../train/trainer.ts';
 import { loadClassifier } from '../model-cache.ts';
 import { defineJob } from '../job.ts';
 import { readModelInfo } from '../../services/training/model/saved-model.ts';
@@ -15,14 +15,18 @@ export const predictJob = defineJob<PredictJobParams, PredictJobEvent, PredictJo
     return { probabilities: r.probabilities, ids: r.ids };
   }
   const { model, info } = await loadClassifier(p.modelDir, ctx.backends.inference);
-  const source = await openSource(p.source, p.samples, resizeOfModel(info), padMaskOfModel(info));
+  const source = await openSource(p.source, p.samples, resizeOfModel(info), padMaskOfModel(info), info.preprocessing.tiles);
   try {
     const idx = p.samples.map((_, i) => i);
-    const scored = await predictSamples(model, source, idx, info.inputSize, ctx.backends.inference, ctx.signal, {
+    // Tiled models: each photo is judged by its worst tile (the lowest OK probability; without OK, the most confident).
+    const okAt = info.classes.findIndex((c) => c.isOk);
+    const scored = await predictPhotos(model, source, idx, info.inputSize, ctx.backends.inference, ctx.signal, {
       tta: p.tta ?? info.tta ?? false,
+      okIndex: okAt < 0 ? null : okAt,
     });
     ctx.emit({ kind: 'progress', done: scored.length, total: scored.length });
-    return { probabilities: scored.map((s) => Array.from(s.probs)), ids: scored.map((s) => s.id) };
+    const tiles = scored.every((s) => s.tile !== undefined) && resizeOfModel(info) === 'tile' ? scored.map((s) => s.tile!) : null;
+    return { probabilities: scored.map((s) => Array.from(s.probs)), ids: scored.map((s) => s.id), ...(tiles ? { tiles } : {}) };
   } finally {
     source.close?.();
   }

@@ -2,10 +2,10 @@
  * The transfer phase's passes over the frozen backbone: embeddings (GAP of the last conv block, from the disk cache
  * or computed) and, for localisation and guidance, the last conv maps of the images that have regions.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { withMaps } from '../guide/epoch-localiser.ts';
 import { cellMaskBatch, contentsOf, maskedMean } from '../model/masked-pool.ts';
-import { pixelsToBatch, useBackend } from '../model/tf-util.ts';
+import { pixelsToBatch, readTidy, useBackend } from '../model/tf-util.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
 import { decodedBatches, type Item } from './epoch-data.ts';
 import type { TrainingRun } from './run-state.ts';
@@ -42,11 +42,11 @@ export async function embed(
     await run.beforeBatch();
     const mask = mapped ? await itemCellMask(run, b.items, run.valMapShape()) : null;
     await useBackend(run.inp.backends.inference);
-    const feats = tf.tidy(() => {
+    const feats = readTidy(() => {
       const batch = pixelsToBatch(b.pixels, run.size);
-      if (!mapped || !mask) return (model.apply(batch, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+      if (!mapped || !mask) return model.apply(batch, { training: false }) as tf.Tensor;
       const [m] = mapped.apply(batch, { training: false }) as tf.Tensor[];
-      return maskedMean(m!, mask).dataSync() as Float32Array;
+      return maskedMean(m!, mask);
     });
     mask?.dispose();
     for (let j = 0; j < b.items.length; j++) {
@@ -93,9 +93,11 @@ async function forEachConvMap(
   for await (const b of decodedBatches(run, items, EMBED_BATCH, null)) {
     await run.beforeBatch();
     await useBackend(run.inp.backends.inference);
-    const [maps, per] = tf.tidy(() => {
+    let per = 0;
+    const maps = readTidy(() => {
       const [m] = mapped.apply(pixelsToBatch(b.pixels, run.size), { training: false }) as tf.Tensor[];
-      return [m!.dataSync() as Float32Array, m!.shape.slice(1).reduce((x, y) => x * y, 1)] as const;
+      per = m!.shape.slice(1).reduce((x, y) => x * y, 1);
+      return m!;
     });
     b.items.forEach((it, j) => use(it, maps.slice(j * per, (j + 1) * per)));
   }

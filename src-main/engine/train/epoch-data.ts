@@ -5,6 +5,7 @@
 import { applyRandomExtras, applyVariant, variantsFor, type FixedVariant } from '../../services/training/data/augment.ts';
 import { shuffleInPlace, type Rng } from '../../services/training/train/rng.ts';
 import type { TrainingRun } from './run-state.ts';
+import { bagItems } from './tiled.ts';
 
 /** One training example: an image (sample index) under one fixed variant. */
 export interface Item {
@@ -21,6 +22,9 @@ export function epochItems(run: TrainingRun, epochRng: Rng): Item[] {
     if (c.augmentation.mode === 'random') items.push({ sample: s, variant: variants[epochRng.int(variants.length)]! });
     else for (const v of variants) items.push({ sample: s, variant: v });
   }
+  // Tiles: a MIL photo is one item per variant (its bag), resolved to its worst tile batch by batch (after the
+  // warm-up, when every tile of the bag trains at 1/n weight).
+  if (run.tiles && !run.milMeanPool) items = bagItems(run.tiles, items);
   if (c.imbalance === 'balancedSampling') {
     const byClass = new Map<number, Item[]>();
     for (const it of items) {
@@ -43,8 +47,11 @@ export function classWeights(run: TrainingRun): number[] {
   const w = new Array<number>(run.numClasses).fill(1);
   if (run.inp.config.imbalance !== 'classWeights') return w;
   const counts = new Array<number>(run.numClasses).fill(0);
-  for (const s of run.inp.splits.train) counts[run.inp.source.labelOf(s)]! += 1;
-  const n = run.inp.splits.train.length;
+  // Tiles: a MIL photo trains as one item (its bag), not one per tile.
+  const t = run.tiles;
+  const train = t ? run.inp.splits.train.filter((j) => !t.mil.has(t.set.owner[j]!) || t.set.tile[j] === 0) : run.inp.splits.train;
+  for (const s of train) counts[run.inp.source.labelOf(s)]! += 1;
+  const n = train.length;
   const present = counts.filter((x) => x > 0).length;
   return counts.map((k) => (k ? n / (present * k) : 0));
 }

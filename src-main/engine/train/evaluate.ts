@@ -13,6 +13,8 @@ import { HEAD_LAYERS } from '../model/mobilenet.ts';
 import { pixelsToBatch, useBackend } from '../model/tf-util.ts';
 import type { Rect } from '../../services/training/data/geometry.ts';
 import type { TrainingRun } from './run-state.ts';
+import { expandTiles, photoScores, type TiledScore } from '../../services/training/data/tile-set.ts';
+import { splitPhotoScores } from './tiled.ts';
 
 export async function evaluateSplit(
   run: TrainingRun,
@@ -27,7 +29,52 @@ export async function evaluateSplit(
   });
   const opts: { okIndex: number | null; threshold?: number } = { okIndex: run.inp.okIndex };
   if (threshold !== undefined) opts.threshold = threshold;
-  return evaluate(split, scored, run.inp.classes, opts);
+  // Tiles: each photo is judged by its worst tile.
+  const photos = run.tiles
+    ? splitPhotoScores(
+        run.tiles,
+        split,
+        indices,
+        scored.map((x) => x.probs),
+        run.inp.okIndex,
+      )
+    : scored;
+  return evaluate(split, photos, run.inp.classes, opts);
+}
+
+/**
+ * Scores photos with a classifier: plain sources through predictSamples; tiling sources (resize 'tile') tile by tile,
+ * each photo then taking its worst tile's probabilities (`okIndex`: the OK class, null = the most confident tile), with
+ * that tile's index.
+ */
+export async function predictPhotos(
+  model: tf.LayersModel,
+  source: SampleSource,
+  indices: number[],
+  size: number,
+  backend: string,
+  signal: AbortSignal | undefined,
+  opts: { tta?: boolean; okIndex: number | null; onBatch?: (done: number) => void },
+): Promise<(ScoredSample & { tile?: number })[]> {
+  const { okIndex, ...rest } = opts;
+  if (!source.gridOf || !source.loadTiles) return predictSamples(model, source, indices, size, backend, signal, rest);
+  const set = await expandTiles(source, indices);
+  const tiles = indices.flatMap((i) => set.tilesOf.get(i)!);
+  const scored = await predictSamples(model, set.source, tiles, size, backend, signal, {
+    ...(rest.tta !== undefined ? { tta: rest.tta } : {}),
+  });
+  const byTile = new Map<number, ArrayLike<number>>();
+  tiles.forEach((j, k) => byTile.set(j, scored[k]!.probs));
+  const out: TiledScore[] = photoScores(
+    set,
+    indices,
+    byTile,
+    (i) => source.labelOf(i),
+    (i) => source.idOf(i),
+    okIndex,
+  );
+  rest.onBatch?.(out.length);
+  return out;
 }
 
 /**

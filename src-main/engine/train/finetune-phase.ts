@@ -11,7 +11,7 @@ import type { EpochLocalisation } from '../../services/training/guide/localisati
 import type { Rng } from '../../services/training/train/rng.ts';
 import { withMaps } from '../guide/epoch-localiser.ts';
 import { buildSegment, featureShapeAfter, HEAD_LAYERS } from '../model/mobilenet.ts';
-import { mergeWeightSets, pixelsToBatch, useBackend } from '../model/tf-util.ts';
+import { mergeWeightSets, pixelsToBatch, readTidy, useBackend } from '../model/tf-util.ts';
 import { assignWeightsByName } from '../model/weights.ts';
 import { EpochBook } from './epoch-book.ts';
 import { decodedBatches, classWeights, loadItem, type Item } from './epoch-data.ts';
@@ -20,6 +20,7 @@ import type { TrainingRun } from './run-state.ts';
 import { trainStep } from './train-step.ts';
 import { itemCellMask } from './embeddings.ts';
 import { maskedMean } from '../model/masked-pool.ts';
+import { photoLossAcc, resolveBags, splitPhotoScores } from './tiled.ts';
 
 /** Fine-tuning patience when the configuration leaves it out (a fine-tuning epoch costs minutes on a CPU). */
 export const DEFAULT_FINETUNE_PATIENCE = 5;
@@ -45,13 +46,15 @@ export async function fineTunePhase(run: TrainingRun, n: number, epochs: number,
   const cw = classWeights(run);
   const random = hasRandomExtras(c.augmentation);
   const valItems: Item[] = run.inp.splits.val.map((s) => ({ sample: s, variant: 0 as const }));
+  // Tiles: the transfer phase's mean-pool warm-up is over; each MIL bag trains through its worst tile from here on.
+  run.milMeanPool = false;
   run.inp.onEvent({ kind: 'phase', phase: 'finetune', epochs });
   // Fine-tuning epochs are few and costly: its early stopping watches the raw validation loss.
   const book = new EpochBook(c.fineTunePatience ?? DEFAULT_FINETUNE_PATIENCE, valItems.length > 0, 1);
   const inFeatShape = n > 0 ? featShape : masked ? run.valMapShape() : [run.spec.featureChannels];
   const prefixOut = async (pixels: Uint8Array[]): Promise<Float32Array> => {
     await useBackend(run.inp.backends.inference);
-    return tf.tidy(() => (prefix.apply(pixelsToBatch(pixels, run.size), { training: false }) as tf.Tensor).dataSync() as Float32Array);
+    return readTidy(() => prefix.apply(pixelsToBatch(pixels, run.size), { training: false }) as tf.Tensor);
   };
   // Fixed augmentation: each (image, variant)'s prefix output is the same in every epoch, so it is computed once.
   const cache =
@@ -75,7 +78,11 @@ export async function fineTunePhase(run: TrainingRun, n: number, epochs: number,
     const guideMapped = (run.guide || masked) && tail ? withMaps(tail) : null;
     const featGrid = run.valMapShape();
     for (let e = 1; e <= epochs; e++) {
-      const { startedAt, erng, items, dropRng, batches, tally } = run.startEpoch(5000 + e);
+      const epoch = run.startEpoch(5000 + e);
+      const { startedAt, erng, dropRng, batches, tally } = epoch;
+      // Tiles: each MIL photo trains this epoch through the tile the model found worst when the epoch began (every
+      // tile's prefix output is cached, so scoring a bag costs the tail and the head only).
+      const items = run.tiles ? await worstOfBags(run, frozen, tail, epoch.items) : epoch.items;
       let b = 0;
       for await (const batch of frozen(items, random ? erng.fork(2) : null)) {
         const input = batch.input;
@@ -165,6 +172,64 @@ async function* computedBatches(
   for await (const b of decodedBatches(run, items, bs, rng)) yield { items: b.items, features: await prefixOut(b.pixels) };
 }
 
+/** Softmax outputs of items through the tail and head (no masked pooling: tiles and plain inputs), item by item. */
+async function scoreItems(
+  run: TrainingRun,
+  frozen: (items: Item[], rng: null) => AsyncGenerator<{ items: Item[]; input: tf.Tensor }>,
+  tail: tf.LayersModel | null,
+  items: Item[],
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const K = run.numClasses;
+  for await (const batch of frozen(items, null)) {
+    const input = batch.input;
+    if (run.aborted) {
+      input.dispose();
+      throw new CancelledError('Cancelled by the user');
+    }
+    const p = tf.tidy(() => {
+      const f = tail ? (tail.apply(input, { training: false }) as tf.Tensor) : input;
+      return (run.head!.apply(f, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+    });
+    input.dispose();
+    for (let j = 0; j < batch.items.length; j++) out.push(p.slice(j * K, (j + 1) * K));
+  }
+  return out;
+}
+
+/** Tiles: an epoch's items with each MIL bag replaced by its worst tile under the current model (same variant). */
+async function worstOfBags(
+  run: TrainingRun,
+  frozen: (items: Item[], rng: null) => AsyncGenerator<{ items: Item[]; input: tf.Tensor }>,
+  tail: tf.LayersModel | null,
+  items: Item[],
+): Promise<Item[]> {
+  const t = run.tiles!;
+  const bags = items.filter((it) => t.mil.has(t.set.owner[it.sample]!));
+  if (!bags.length) return items;
+  const members = [
+    ...new Map(
+      bags.flatMap((it) =>
+        t.set.tilesOf.get(t.set.owner[it.sample]!)!.map((j) => [`${j}:${it.variant}`, { sample: j, variant: it.variant }]),
+      ),
+    ).values(),
+  ];
+  const probs = await scoreItems(run, frozen, tail, members);
+  const byKey = new Map(members.map((it, k) => [`${it.sample}:${it.variant}`, probs[k]!]));
+  const K = run.numClasses;
+  return resolveBags(
+    t,
+    items,
+    (list) => {
+      const out = new Float32Array(list.length * K);
+      list.forEach((it, k) => out.set(byKey.get(`${it.sample}:${it.variant}`)!, k * K));
+      return out;
+    },
+    K,
+    run.inp.okIndex,
+  );
+}
+
 async function validate(
   run: TrainingRun,
   frozen: (items: Item[], rng: null) => AsyncGenerator<{ items: Item[]; input: tf.Tensor }>,
@@ -172,6 +237,18 @@ async function validate(
   items: Item[],
 ): Promise<{ loss: number; acc: number; localisation: EpochLocalisation | null }> {
   if (!items.length) return { loss: NaN, acc: NaN, localisation: null };
+  // Tiles: every validation photo is judged by its worst tile.
+  if (run.tiles) {
+    const probs = await scoreItems(run, frozen, tail, items);
+    const scores = splitPhotoScores(
+      run.tiles,
+      'val',
+      items.map((it) => it.sample),
+      probs,
+      run.inp.okIndex,
+    );
+    return { ...photoLossAcc(scores), localisation: null };
+  }
   let loss = 0;
   let correct = 0;
   // Localisation: the tail runs up to its conv map (the head sees the map's mean, as through the GAP layer).

@@ -22,6 +22,8 @@ import type { EpochBook } from './epoch-book.ts';
 import { epochItems, type Item } from './epoch-data.ts';
 import { PauseGate } from './pause-gate.ts';
 import type { PrefixCacheOptions, PrefixCacheStats } from './prefix-cache.ts';
+import type { Rect } from '../../services/training/data/geometry.ts';
+import type { TrainerTiles } from './tiled.ts';
 
 export interface TrainerInput {
   config: TrainConfig;
@@ -51,6 +53,13 @@ export interface TrainerInput {
    * config.guideRegions, those of training samples guide the training (guide/guidance.ts).
    */
   regionMasks?: ReadonlyMap<number, RegionMask>;
+  /**
+   * Tiles (config.resize 'tile' over a tiling source): region boxes of the training photos in original pixels, by
+   * sample index; they say which tiles carry a defect label (tiled.ts).
+   */
+  regionBoxes?: ReadonlyMap<number, Rect[]>;
+  /** Set by the trainer on a tiled run: source and splits list tiles; this says how tiles make photos (tiled.ts). */
+  tiles?: TrainerTiles;
   onEvent(e: TrainerEvent): void;
 }
 
@@ -103,9 +112,14 @@ export class TrainingRun {
   readonly guideTargets = new Map<string, GuideTarget | null>();
   /** What the fine-tune phase's prefix cache held when it ended (null: not used), for benches and logs. */
   prefixCacheStats: PrefixCacheStats | null = null;
+  /** A tiled run: how its tile samples make photos (null: one sample per photo). */
+  readonly tiles: TrainerTiles | null;
+  /** A tiled run's warm-up epochs: MIL photos train every tile at 1/n weight (mean pooling) instead of the worst one. */
+  milMeanPool = false;
 
   constructor(inp: TrainerInput) {
     this.inp = inp;
+    this.tiles = inp.tiles ?? null;
     const valSet = new Set(inp.splits.val);
     const valMasks = new Map([...(inp.regionMasks ?? [])].filter(([i]) => valSet.has(i)));
     this.loc = valMasks.size ? new EpochLocaliser(valMasks, inp.classes) : null;

@@ -22,16 +22,17 @@ import { evaluateSplit } from './evaluate.ts';
 import { fineTunePhase } from './finetune-phase.ts';
 import type { PrefixCacheStats } from './prefix-cache.ts';
 import { TrainingRun, type TrainerInput } from './run-state.ts';
+import { isTilingSource, tiledTrainerInput } from './tiled.ts';
 import { transferPhase } from './transfer-phase.ts';
 
 export type { TrainerEvent, TrainerOutput } from '../../services/engine/job-types.ts';
 export type { TrainerInput } from './run-state.ts';
-export { predictSamples, ttaProbabilities } from './evaluate.ts';
+export { predictPhotos, predictSamples, ttaProbabilities } from './evaluate.ts';
 export { DEFAULT_FINETUNE_PATIENCE } from './finetune-phase.ts';
 export { DEFAULT_STOP_SMOOTHING } from './transfer-phase.ts';
 
 export class Trainer {
-  private readonly state: TrainingRun;
+  private state: TrainingRun;
 
   constructor(inp: TrainerInput) {
     this.state = new TrainingRun(inp);
@@ -43,6 +44,10 @@ export class Trainer {
   }
 
   async run(): Promise<TrainerOutput> {
+    // Tiles: the run trains and validates on one sample per tile (tiled.ts); the photos' headers give the grids.
+    const given = this.state.inp;
+    if (given.config.resize === 'tile' && isTilingSource(given.source) && !given.tiles)
+      this.state = new TrainingRun(await tiledTrainerInput(given, given.regionBoxes));
     const run = this.state;
     const t0 = run.now();
     const c = run.inp.config;

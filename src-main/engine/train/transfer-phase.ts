@@ -16,6 +16,7 @@ import { EpochBook } from './epoch-book.ts';
 import { decodedBatches, classWeights, type Item } from './epoch-data.ts';
 import { JsHead } from './js-head.ts';
 import { yieldToEventLoop, type TrainingRun } from './run-state.ts';
+import { milWarmupEpochs, photoLossAcc, resolveBags, splitPhotoScores } from './tiled.ts';
 import { learningRateAt } from './schedule.ts';
 
 /** Weight of the newest epoch in the smoothed validation loss that early stopping watches. */
@@ -64,6 +65,38 @@ export async function transferPhase(run: TrainingRun, epochs: number, totalEpoch
     const cw = classWeights(run);
     const valLabels = valItems.map((it) => run.inp.source.labelOf(it.sample));
     const rate = c.dropout;
+    // Tiles: head probabilities of items' cached embeddings (MIL bags pick their worst tile by them).
+    const probsOf = (list: Item[]): Float32Array => {
+      const x = new Float32Array(list.length * C);
+      list.forEach((it, j) => {
+        const i = index.get(`${it.sample}:${it.variant}`)!;
+        x.set(trainEmb.subarray(i * C, (i + 1) * C), j * C);
+      });
+      const p = new Float32Array(list.length * K);
+      js.forward(x, list.length, p);
+      return p;
+    };
+    // Tiles, warm-up epochs: each tile of a MIL photo carries 1/n of the photo's weight (mean pooling).
+    const milWeight = (it: Item): number => {
+      const t = run.tiles!;
+      const photo = t.set.owner[it.sample]!;
+      return run.milMeanPool && t.mil.has(photo) ? 1 / t.set.tilesOf.get(photo)!.length : 1;
+    };
+    // Tiles: validation is judged per photo, by its worst tile.
+    const evaluateVal = (): { loss: number; acc: number } => {
+      if (!run.tiles) return js.evaluate(valEmb, valLabels);
+      const p = new Float32Array(valItems.length * K);
+      js.forward(valEmb, valItems.length, p);
+      const rows = valItems.map((_, j) => p.subarray(j * K, (j + 1) * K));
+      const scores = splitPhotoScores(
+        run.tiles,
+        'val',
+        valItems.map((it) => it.sample),
+        rows,
+        run.inp.okIndex,
+      );
+      return photoLossAcc(scores);
+    };
     run.inp.onEvent({ kind: 'phase', phase: 'transfer', epochs });
     const book = new EpochBook(c.patience, valItems.length > 0, c.stopSmoothing ?? DEFAULT_STOP_SMOOTHING);
     const schedule = { schedule: c.lrSchedule ?? 'warmupCosine', base: c.learningRate, epochs } as const;
@@ -71,6 +104,7 @@ export async function transferPhase(run: TrainingRun, epochs: number, totalEpoch
     const locStart = run.now();
     try {
       for (let e = 1; e <= epochs; e++) {
+        run.milMeanPool = run.tiles !== null && e <= milWarmupEpochs(epochs);
         const { startedAt, erng, items, dropRng, batches, tally } = run.startEpoch(1000 + e);
         js.lr = learningRateAt(e, schedule);
         const step = (b: number, part: Item[], feats: Float32Array) => {
@@ -97,7 +131,7 @@ export async function transferPhase(run: TrainingRun, epochs: number, totalEpoch
           const [loss, acc] = js.step(
             feats,
             labels,
-            labels.map((l) => cw[l]!),
+            run.tiles ? part.map((it, j) => cw[labels[j]!]! * milWeight(it)) : labels.map((l) => cw[l]!),
             mask,
             guided,
           );
@@ -110,7 +144,8 @@ export async function transferPhase(run: TrainingRun, epochs: number, totalEpoch
           const buf = new Float32Array(c.batchSize * C);
           for (let b = 0; b < batches; b++) {
             await run.beforeBatch();
-            const part = items.slice(b * c.batchSize, (b + 1) * c.batchSize);
+            const slice = items.slice(b * c.batchSize, (b + 1) * c.batchSize);
+            const part = run.tiles && !run.milMeanPool ? resolveBags(run.tiles, slice, probsOf, K, run.inp.okIndex) : slice;
             part.forEach((it, j) => {
               const i = index.get(`${it.sample}:${it.variant}`)!;
               buf.set(trainEmb.subarray(i * C, (i + 1) * C), j * C);
@@ -131,7 +166,7 @@ export async function transferPhase(run: TrainingRun, epochs: number, totalEpoch
           }
         }
         await useBackend(run.inp.backends.training);
-        const val = js.evaluate(valEmb, valLabels);
+        const val = evaluateVal();
         const lowerLoss = !run.best || !Number.isFinite(run.best.loss) || (Number.isFinite(val.loss) && val.loss < run.best.loss);
         // Head epochs take milliseconds: localisation is measured while it costs at most a tenth of the phase so far,
         // and always on the last one and when the best epoch is chosen by pointing.

@@ -8,6 +8,7 @@ import type { io } from '@tensorflow/tfjs';
 import type { HeatmapMethod } from '../../shared/heatmap-types.ts';
 import type { OperatingAim, OperatingPointChoice } from '../../shared/operating-point.ts';
 import type {
+  AnomalyConfig,
   AnomalyModelParams,
   BackboneId,
   EpochMetrics,
@@ -17,8 +18,10 @@ import type {
   TrainConfig,
   TrainingEstimate,
   TrainingPhase,
+  TrainingTaskKind,
 } from '../../shared/training-types.ts';
 import type { EngineSample } from '../training/data/source.ts';
+import type { TileGrid } from '../training/data/tiles.ts';
 
 // ------------------------------------------------------------------ common
 
@@ -97,6 +100,8 @@ export interface PredictJobResult {
   /** probabilities[i] for samples[i]. */
   probabilities: number[][];
   ids: number[];
+  /** Tiled models: tiles[i] = the index (in its photo's tile grid) of the worst tile, whose probabilities decided. */
+  tiles?: number[];
 }
 
 export type PredictJobEvent = ProgressEvent;
@@ -128,6 +133,13 @@ export interface EstimateJobParams {
   randomAugmentation?: boolean;
   /** The head's dropout rate (a mask is drawn for every transfer batch). */
   dropout?: number;
+  /**
+   * Anomaly runs (task 'anomaly'): trainImages are the good images the bank learns from, valImages + testImages the
+   * images scored to set the threshold; the estimate times the fit's passes instead of a classifier's.
+   */
+  task?: TrainingTaskKind;
+  /** Anomaly runs: the memory-bank settings asked for (left out: the engine's defaults). */
+  anomaly?: Partial<AnomalyConfig>;
 }
 
 export type EstimateJobResult = Omit<TrainingEstimate, 'backend'>;
@@ -236,8 +248,10 @@ export interface AnomalyScoreResult {
   /** probabilities[i] in the model's class order (OK, defect), as a classifier's predict returns them. */
   probabilities: number[][];
   grid: number;
-  /** Patch distances per image (only when asked for), in raw units. */
+  /** Patch distances per image (only when asked for), in raw units; tiled models: each tile's grid in turn. */
   patches: Float32Array[] | null;
+  /** Tiled anomaly models, with patches: each image's tile grid (services/training/data/tiles.ts). */
+  tiles?: (TileGrid | null)[];
   rawThreshold: number;
 }
 

@@ -45,7 +45,7 @@ import { findBackboneWeights, locateBackboneWeights } from './model/backbone-wei
 import { readModelJson } from './model/model-json.ts';
 import { exportModelFolder, importModelFolder } from './model/model-transfer.ts';
 import { readModelInfo, writeModelInfo } from './model/saved-model.ts';
-import { aimArg, resolveConfig } from './train/config.ts';
+import { aimArg, checkTileConfig, resolveConfig } from './train/config.ts';
 import { buildDataset } from './train/dataset.ts';
 import { evaluate } from './train/metrics.ts';
 import { executeTrainingRun } from './train/training-run.ts';
@@ -112,7 +112,10 @@ export class TrainingService {
       config.inputSize = parent.inputSize;
       config.task = parent.task;
       // A letterboxed model goes on seeing letterboxed photos unless the run asks otherwise.
-      if (input.resize === undefined && resizeOfModel(readModelInfo(parentModelDir)) === 'letterbox') config.resize = 'letterbox';
+      // A letterboxed or tiled model goes on seeing its photos the same way unless the run asks otherwise.
+      const parentResize = resizeOfModel(readModelInfo(parentModelDir));
+      if (input.resize === undefined && parentResize !== 'squash') config.resize = parentResize;
+      if (config.resize === 'tile') checkTileConfig(config);
     }
     const weightsDir = config.weightsDir ?? findBackboneWeights(config.backbone, this.weightsDirs());
     readModelJson(weightsDir); // clear error now rather than in the engine
@@ -266,6 +269,7 @@ export class TrainingService {
         predicted,
         predictedKey: info.classes[predicted]!.key,
         probabilities: probs,
+        ...(res.tiles ? { tile: res.tiles[i]! } : {}),
       };
     });
     return { runId: id, classes: info.classes.map((c) => c.key), threshold: info.threshold, predictions };
@@ -377,6 +381,8 @@ export class TrainingService {
       lrSchedule: config.lrSchedule ?? 'warmupCosine',
       randomAugmentation: hasRandomExtras(config.augmentation),
       dropout: config.dropout,
+      // Anomaly runs: trainImages are the good training images (buildDataset moved the defects to validation).
+      ...(config.task === 'anomaly' ? { task: config.task, anomaly: config.anomaly ?? {} } : {}),
     });
     return { ...r, backend: { training: report.training as BackendName, inference: report.inference as BackendName } };
   }

@@ -25,6 +25,8 @@ export class TrainWizard {
   readonly augmentPreview: Locator;
   readonly summaryEstimate: Locator;
   readonly longRunConfirm: Locator;
+  /** Training guided by the drawn regions (training step). */
+  readonly guideChoice: Locator;
   readonly sweep: SweepPanel;
   readonly live: LivePanel;
 
@@ -52,6 +54,7 @@ export class TrainWizard {
     this.augmentPreview = page.locator('[data-testid=augment-preview] canvas');
     this.summaryEstimate = page.getByTestId('summary-estimate');
     this.longRunConfirm = page.getByTestId('long-run-confirm');
+    this.guideChoice = page.getByTestId('guide-choice');
     this.sweep = new SweepPanel(shell);
     this.live = new LivePanel(shell);
   }
@@ -91,7 +94,7 @@ export class TrainWizard {
   }
 
   /** The resize choice's radio for one mode. */
-  resize(mode: 'squash' | 'letterbox'): Locator {
+  resize(mode: 'squash' | 'letterbox' | 'tile'): Locator {
     return this.resizeChoice.locator(`input[value=${mode}]`);
   }
 

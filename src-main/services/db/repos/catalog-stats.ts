@@ -18,7 +18,8 @@ export function readLibraryStats(db: Db): LibraryStats {
     .prepare(
       `SELECT t.key, t.name_en AS nameEn, t.name_ja AS nameJa, COUNT(i.id) AS total,
            COALESCE(SUM(i.split = 'train'), 0) AS train, COALESCE(SUM(i.split = 'val'), 0) AS val, COALESCE(SUM(i.split = 'test'), 0) AS test,
-           AVG(CAST(i.width AS REAL) / NULLIF(i.height, 0)) AS aspect
+           AVG(CAST(i.width AS REAL) / NULLIF(i.height, 0)) AS aspect,
+           COALESCE(SUM(i.split = 'train' AND i.region_count > 0), 0) AS trainWithRegions
          FROM defect_types t LEFT JOIN images i ON i.label_id = t.id GROUP BY t.id ORDER BY t.sort_order, t.id`,
     )
     .all() as LibraryStats['perLabel'];

@@ -25,6 +25,7 @@ import { APP_VERSION } from '../../version.ts';
 import type { EngineSample } from '../data/source.ts';
 import type { EngineService } from '../../engine/engine-service.ts';
 import { MODEL_INFO_FILE, readModelInfo, writeModelFolder } from '../model/saved-model.ts';
+import { DEFAULT_MAX_TILES } from '../data/tiles.ts';
 
 import { ANOMALY_BANK_FILE } from './files.ts';
 
@@ -61,6 +62,20 @@ export function checkAnomalyConfig(c: TrainConfig): void {
     throw new ValidationError('The coreset fraction must be above 0 and at most 1 (e.g. 0.1 keeps 10 % of the good patches).');
   if (a.projectDim !== undefined && !(Number.isInteger(a.projectDim) && a.projectDim >= 0 && a.projectDim <= 4096))
     throw new ValidationError('The projection size must be a whole number from 0 (no projection) to 4096.');
+  if (c.maxTiles !== undefined && !(Number.isInteger(c.maxTiles) && c.maxTiles >= 1 && c.maxTiles <= 64))
+    throw new ValidationError(`The most tiles per photo must be a whole number from 1 to 64 (got ${c.maxTiles}).`);
+}
+
+/**
+ * kensa-model.json's preprocessing for an anomaly model's resize mode (anomaly.resize; absent = squash, 'fill'), so
+ * that the main side's heatmaps put its maps back as a classifier's (geometry.ts gridToOriginal: letterboxed maps cut
+ * back to the photo, tiled ones arrive stitched).
+ */
+export function preprocessingOf(p: Pick<AnomalyModelParams, 'resize' | 'maxTiles'>): KensaModelInfo['preprocessing'] {
+  const base = { channels: 'rgb (grey repeated)', scale: '[-1,1]' } as const;
+  if (p.resize === 'letterbox') return { resize: 'letterbox', ...base, padMask: true };
+  if (p.resize === 'tile') return { resize: 'tile', ...base, tiles: { maxTiles: p.maxTiles ?? DEFAULT_MAX_TILES } };
+  return { resize: 'fill', ...base };
 }
 
 /**
@@ -143,7 +158,7 @@ export async function executeAnomalyRun(a: {
     classes: a.classInfo,
     threshold: 0.5,
     operatingPoint,
-    preprocessing: { resize: 'fill', channels: 'rgb (grey repeated)', scale: '[-1,1]' },
+    preprocessing: preprocessingOf(result.params),
     layers: { lastConv: result.params.taps[1], gap: '', dropout: '', dense: '' },
     metrics: { valAccuracy: val?.accuracy ?? null, valLoss: null, testAccuracy: test?.accuracy ?? null },
     createdAt: new Date().toISOString(),

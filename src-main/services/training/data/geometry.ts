@@ -36,22 +36,25 @@ export interface Geometry {
 }
 
 export function isResizeMode(v: unknown): v is ResizeMode {
-  return v === 'squash' || v === 'letterbox';
+  return v === 'squash' || v === 'letterbox' || v === 'tile';
 }
 
 /** The resize mode a saved model's preprocessing.resize names ('fill' and anything older = squash). */
 export function resizeOfModel(info: { preprocessing?: { resize?: string } }): ResizeMode {
-  return info.preprocessing?.resize === 'letterbox' ? 'letterbox' : 'squash';
+  const r = info.preprocessing?.resize;
+  return r === 'letterbox' || r === 'tile' ? r : 'squash';
 }
 
 /** A content key that keeps letterboxed inputs apart from squashed ones in the embedding and prefix caches. */
 export function keyForResize(key: string, mode: ResizeMode): string {
+  // Tiles: each tile's key says its grid (keyForTile in tiles.ts); the photo's own key stays the squashed one.
   return mode === 'letterbox' ? `${key}-lb` : key;
 }
 
 export function fitGeometry(width: number, height: number, size: number, mode: ResizeMode): Geometry {
   if (!(width > 0 && height > 0 && size > 0)) throw new RangeError(`Bad geometry ${width}x${height} -> ${size}`);
-  if (mode === 'squash') return { mode, width, height, size, content: { x: 0, y: 0, w: size, h: size } };
+  // A tile is a square window squashed onto the square input (tiles.ts): squash's geometry, window by window.
+  if (mode !== 'letterbox') return { mode, width, height, size, content: { x: 0, y: 0, w: size, h: size } };
   const s = size / Math.max(width, height);
   const w = Math.min(size, Math.max(1, Math.round(width * s)));
   const h = Math.min(size, Math.max(1, Math.round(height * s)));
@@ -118,16 +121,7 @@ export function mapToOriginal(g: Geometry, map: ArrayLike<number>, mapW: number,
   const [x0c, x1c] = span(g.content.x, g.content.w, mapW);
   const [y0c, y1c] = span(g.content.y, g.content.h, mapH);
   const sample = (fx: number, fy: number): number => {
-    const x = Math.min(x1c, Math.max(x0c, fx));
-    const y = Math.min(y1c, Math.max(y0c, fy));
-    const x0 = Math.floor(x);
-    const y0 = Math.floor(y);
-    const x1 = Math.min(mapW - 1, x0 + 1);
-    const y1 = Math.min(mapH - 1, y0 + 1);
-    const ax = x - x0;
-    const ay = y - y0;
-    const v = (i: number, j: number): number => map[j * mapW + i]!;
-    return (1 - ay) * ((1 - ax) * v(x0, y0) + ax * v(x1, y0)) + ay * ((1 - ax) * v(x0, y1) + ax * v(x1, y1));
+    return bilinearAt(map, mapW, mapH, Math.min(x1c, Math.max(x0c, fx)), Math.min(y1c, Math.max(y0c, fy)));
   };
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
@@ -137,6 +131,18 @@ export function mapToOriginal(g: Geometry, map: ArrayLike<number>, mapW: number,
     }
   }
   return out;
+}
+
+/** A mapW x mapH map (row-major) read bilinearly at (x, y) in cell units (cell centres at whole numbers, x and y within the map). */
+export function bilinearAt(map: ArrayLike<number>, mapW: number, mapH: number, x: number, y: number): number {
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const x1 = Math.min(mapW - 1, x0 + 1);
+  const y1 = Math.min(mapH - 1, y0 + 1);
+  const ax = x - x0;
+  const ay = y - y0;
+  const v = (i: number, j: number): number => map[j * mapW + i]!;
+  return (1 - ay) * ((1 - ax) * v(x0, y0) + ax * v(x1, y0)) + ay * ((1 - ax) * v(x0, y1) + ax * v(x1, y1));
 }
 
 /** Map cells per model-grid cell along the photo's long side when a letterboxed map is put back on the photo. */
@@ -153,7 +159,8 @@ export function gridToOriginal(
   height: number,
   grid: { width: number; height: number; data: Float32Array },
 ): { width: number; height: number; data: Float32Array } {
-  if (mode === 'squash') return grid;
+  // Tiled models' maps come back already stitched onto the photo's shape (jobs/heatmaps.ts, stitchTileMaps).
+  if (mode !== 'letterbox') return grid;
   const g = fitGeometry(width, height, Math.max(grid.width, grid.height), 'letterbox');
   const long = Math.max(grid.width, grid.height) * BACK_DETAIL;
   const outW = Math.max(1, Math.round((long * width) / Math.max(width, height)));

@@ -3,10 +3,11 @@
  * catalog (engine side: read-only) or plain files (tests, bench, CLI predict) onto it.
  */
 import { readFile } from 'node:fs/promises';
-import type { Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { CorruptImageError, UnsupportedImageError } from '../../../shared/errors.ts';
 import { openImageBytes, sniffFormat, unsupportedFormatName } from '../../library/imaging.ts';
 import { fitGeometry, keyForPadMask, PAD_VALUE, paddingOf, type Rect, type ResizeMode } from './geometry.ts';
+import { tileGrid, type TileGrid } from './tiles.ts';
 
 export interface SampleSource {
   readonly count: number;
@@ -23,7 +24,18 @@ export interface SampleSource {
    * (before any variant). Absent when nothing is masked (squash, or letterbox pooling the padding too).
    */
   contentOf?(i: number, size: number): Promise<Rect>;
+  /**
+   * Tiles (resize 'tile'): sample i's tile grid, from the photo's header, and its tiles as size x size RGB inputs from
+   * one decode of the photo (tile-set.ts makes a source with one sample per tile of them). loadPixels still squashes.
+   */
+  gridOf?(i: number): Promise<TileGrid>;
+  loadTiles?(i: number, size: number): Promise<{ grid: TileGrid; pixels: Uint8Array[] }>;
   close?(): void;
+}
+
+/** Tile mode's grid parameters (the run's or the model's; tileGrid in tiles.ts). */
+export interface TileOptions {
+  maxTiles?: number;
 }
 
 /** What the main side sends the engine per image (plain data). */
@@ -53,17 +65,62 @@ export async function sharpToRgb(img: Sharp, size: number, opts: { autoOrient?: 
     pipe = pipe.resize(size, size, { fit: 'fill' });
   }
   const { data, info } = await pipe.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const n = size * size;
-  if (info.channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return toRgb(data, info.channels, size * size);
+}
+
+/** n pixels of `channels` bytes each as RGB (grey repeated on three channels). */
+function toRgb(data: Buffer, channels: number, n: number): Uint8Array {
+  if (channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(n * 3);
-  const ch = info.channels;
   for (let p = 0; p < n; p++) {
-    const v = data[p * ch]!;
+    const v = data[p * channels]!;
     out[p * 3] = v;
     out[p * 3 + 1] = v;
     out[p * 3 + 2] = v;
   }
   return out;
+}
+
+/**
+ * The tiles of a photo (tileGrid over its upright size) as size x size RGB inputs: the photo is decoded once at full
+ * size, then each square window is cut out and scaled onto the square input (uniformly: nothing is stretched).
+ */
+export async function sharpToTiles(
+  img: Sharp,
+  size: number,
+  opts: { autoOrient?: boolean; tiles?: TileOptions } = {},
+): Promise<{ grid: TileGrid; pixels: Uint8Array[] }> {
+  const pipe = opts.autoOrient !== false ? img.rotate() : img;
+  const { data, info } = await pipe.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const grid = tileGrid(info.width, info.height, opts.tiles ?? {});
+  const raw = { width: info.width, height: info.height, channels: info.channels };
+  const pixels = await Promise.all(
+    grid.tiles.map(async (t) => {
+      const out = await sharp(data, { raw })
+        .extract({ left: t.x, top: t.y, width: t.side, height: t.side })
+        .resize(size, size, { fit: 'fill' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return toRgb(out.data, out.info.channels, size * size);
+    }),
+  );
+  return { grid, pixels };
+}
+
+/** A photo's tile grid from its header (memoised per sample by the caller). */
+export function gridMemo(open: (i: number) => Promise<Sharp>, tiles: TileOptions = {}): (i: number) => Promise<TileGrid> {
+  const memo = new Map<number, Promise<TileGrid>>();
+  return (i) => {
+    let p = memo.get(i);
+    if (!p) {
+      p = open(i).then(async (img) => {
+        const { w, h } = await orientedSize(img, 1);
+        return tileGrid(w, h, tiles);
+      });
+      memo.set(i, p);
+    }
+    return p;
+  };
 }
 
 /** The photo's upright size (what letterbox fits). */
@@ -120,7 +177,7 @@ export async function loadFileRgb(path: string, size: number, resize: ResizeMode
  * A source over image files (each sample carries its path). `padMask` (letterbox only): the source says where each
  * photo lies (contentOf), so pooling and maps leave the padding out.
  */
-export function fileSource(samples: EngineSample[], resize: ResizeMode = 'squash', padMask = false): SampleSource {
+export function fileSource(samples: EngineSample[], resize: ResizeMode = 'squash', padMask = false, tiles: TileOptions = {}): SampleSource {
   const pathOf = (i: number): string => {
     const p = samples[i]!.path;
     if (!p) throw new Error(`Sample ${samples[i]!.id} has no file path`);
@@ -134,6 +191,18 @@ export function fileSource(samples: EngineSample[], resize: ResizeMode = 'squash
     loadPixels: (i, size) => loadFileRgb(pathOf(i), size, resize),
   };
   if (resize === 'letterbox' && padMask) src.contentOf = contentMemo((i) => openFile(pathOf(i)));
+  if (resize === 'tile') {
+    src.gridOf = gridMemo((i) => openFile(pathOf(i)), tiles);
+    src.loadTiles = async (i, size) => {
+      const path = pathOf(i);
+      try {
+        return await sharpToTiles(await openFile(path), size, { autoOrient: false, tiles });
+      } catch (err) {
+        if (err instanceof UnsupportedImageError) throw err;
+        throw new CorruptImageError(`Cannot read the image ${path}: ${(err as Error).message}`, { path });
+      }
+    };
+  }
   return src;
 }
 
@@ -146,5 +215,7 @@ export function subset(src: SampleSource, indices: number[]): SampleSource {
     keyOf: (i) => src.keyOf(indices[i]!),
     loadPixels: (i, size) => src.loadPixels(indices[i]!, size),
     ...(src.contentOf ? { contentOf: (i: number, size: number) => src.contentOf!(indices[i]!, size) } : {}),
+    ...(src.gridOf ? { gridOf: (i: number) => src.gridOf!(indices[i]!) } : {}),
+    ...(src.loadTiles ? { loadTiles: (i: number, size: number) => src.loadTiles!(indices[i]!, size) } : {}),
   };
 }

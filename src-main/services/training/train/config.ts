@@ -2,7 +2,7 @@
  * A run's configuration from the API or the CLI: defaults filled in and every field checked, with a message for the
  * wizard (ValidationError) when one is out of range.
  */
-import { ValidationError } from '../../../shared/errors.ts';
+import { TilingUnsupportedError, ValidationError } from '../../../shared/errors.ts';
 import { checkAim, type OperatingAim } from '../../../shared/operating-point.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainConfigInput } from '../../../shared/training-types.ts';
 import { ANOMALY_DEFAULT_BACKBONE, checkAnomalyConfig } from '../anomaly/anomaly-run.ts';
@@ -36,10 +36,9 @@ export function resolveConfig(input: TrainConfigInput): TrainConfig {
     throw new ValidationError('The guidance weight must be from 0 to 100 (e.g. 1).');
   if (c.bestEpoch !== undefined && c.bestEpoch !== 'valLoss' && c.bestEpoch !== 'accuracyNearBestPointing')
     throw new ValidationError(`Unknown best-epoch rule "${String(c.bestEpoch)}" (valLoss or accuracyNearBestPointing).`);
-  if (c.resize !== undefined && c.resize !== 'squash' && c.resize !== 'letterbox')
-    throw new ValidationError(`Unknown resize "${String(c.resize)}" (squash or letterbox).`);
-  if (c.resize === 'letterbox' && c.task === 'anomaly')
-    throw new ValidationError('Letterbox is for classifiers; anomaly models squash the photos (leave resize out).');
+  if (c.resize !== undefined && c.resize !== 'squash' && c.resize !== 'letterbox' && c.resize !== 'tile')
+    throw new ValidationError(`Unknown resize "${String(c.resize)}" (squash, letterbox or tile).`);
+  if (c.resize === 'tile' && c.task !== 'anomaly') checkTileConfig(c);
   if (c.padMask !== undefined && typeof c.padMask !== 'boolean') throw new ValidationError('padMask must be true or false.');
   if (c.stopSmoothing !== undefined && !(c.stopSmoothing > 0 && c.stopSmoothing <= 1))
     throw new ValidationError('The early-stopping smoothing must be above 0 and at most 1 (1 = the raw validation loss).');
@@ -51,6 +50,9 @@ export function resolveConfig(input: TrainConfigInput): TrainConfig {
     throw new ValidationError('Set at least one epoch of transfer learning or fine-tuning.');
   if (!['binary', 'multiclass', 'anomaly'].includes(c.task)) throw new ValidationError(`Unknown task "${c.task}".`);
   if (c.task === 'anomaly') checkAnomalyConfig(c);
+  const flips = c.anomaly?.flips;
+  if (flips !== undefined && !(c.task === 'anomaly' && ['none', 'h', 'hv'].includes(flips)))
+    throw new ValidationError('Test-time flips are for anomaly models: none, h (mirrored) or hv (mirrored and upside down).');
   if (!['classWeights', 'balancedSampling', 'none'].includes(c.imbalance))
     throw new ValidationError(`Unknown imbalance mode "${c.imbalance}".`);
   const a = c.augmentation;
@@ -107,4 +109,24 @@ export function aimArg(aim: unknown): OperatingAim {
   } catch (err) {
     throw new ValidationError((err as Error).message);
   }
+}
+
+/**
+ * Tiles (engine/train/tiled.ts): guidance by regions and random augmentation are refused with TilingUnsupportedError
+ * (the UI words it; detail.what says which).
+ */
+export function checkTileConfig(c: TrainConfig): void {
+  if (c.maxTiles !== undefined && !(Number.isInteger(c.maxTiles) && c.maxTiles >= 1 && c.maxTiles <= 64))
+    throw new ValidationError(`The most tiles per photo must be a whole number from 1 to 64 (got ${c.maxTiles}).`);
+  if (c.guideRegions)
+    throw new TilingUnsupportedError(
+      'Training guided by regions does not work on tiles yet: turn guidance off or choose squash or letterbox.',
+      {
+        what: 'guideRegions',
+      },
+    );
+  if (c.augmentation.mode === 'random')
+    throw new TilingUnsupportedError('Tiles use the fixed copies or no augmentation: random augmentation is not supported with tiles.', {
+      what: 'randomAugmentation',
+    });
 }

@@ -15,6 +15,7 @@ import type { TaskContext } from '../../tasks/task-manager.ts';
 import { APP_VERSION } from '../../version.ts';
 import { executeAnomalyRun } from '../anomaly/anomaly-run.ts';
 import { padMaskOfConfig } from '../data/geometry.ts';
+import { DEFAULT_MAX_TILES } from '../data/tiles.ts';
 import type { EngineSample } from '../data/source.ts';
 import { HEAD_LAYERS, parseBackbone } from '../model/backbone-table.ts';
 import { writeModelFolder } from '../model/saved-model.ts';
@@ -162,7 +163,8 @@ export async function executeTrainingRun(a: TrainingRunArgs): Promise<{ runId: n
         tta: config.tta ?? false,
         operatingPoint: op.choice,
         preprocessing: {
-          resize: config.resize === 'letterbox' ? 'letterbox' : 'fill',
+          resize: config.resize === 'letterbox' || config.resize === 'tile' ? config.resize : 'fill',
+          ...(config.resize === 'tile' ? { tiles: { maxTiles: config.maxTiles ?? DEFAULT_MAX_TILES } } : {}),
           channels: 'rgb (grey repeated)',
           scale: '[-1,1]',
           ...(padMaskOfConfig(config) ? { padMask: true } : {}),

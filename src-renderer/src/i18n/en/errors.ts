@@ -55,4 +55,7 @@ export const errors = {
   'error.SettingsFileError': 'The settings file could not be read and was set aside',
   'error.SettingsFileError.hint':
     'Kensa started with default settings (keeping the values that were valid). The old file was kept beside the new one, as named below; choose your settings again on the Settings page.',
+  'error.TilingUnsupportedError': 'Tiles cannot be used with this training setting yet',
+  'error.TilingUnsupportedError.hint':
+    'Training guided by regions and random augmentation do not work on tiles yet. Turn them off, or choose squash or letterbox.',
 } satisfies Record<ErrorKeys | 'error.detail', string>;

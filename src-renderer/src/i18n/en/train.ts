@@ -40,6 +40,9 @@ export const train = {
   'train.data.anomaly': 'Anomaly (learn from good parts)',
   'train.data.anomalyHint':
     'Learns what good parts look like from OK images only and flags anything unlike them, even a defect nobody has labelled yet; labelled defects only set the threshold.',
+  'train.data.anomalyFlips': 'Also score each photo mirrored (test-time flips)',
+  'train.data.anomalyFlipsHint':
+    'A patch counts as unusual only if it is unusual in both copies: on solar cells (elpv) this raised AUROC by 0.0045, and scoring takes twice as long, in training, Inspect and heatmaps.',
   'train.data.split': 'Training / validation / test split',
   'train.data.splitCatalog': 'Use the split stored in the library',
   'train.data.splitCatalogHint': 'The split you set in the Library (a locked test set stays untouched).',
@@ -62,11 +65,19 @@ export const train = {
   'train.data.resizeLetterbox': 'Keep the shape (letterbox)',
   'train.data.resizeLetterboxHint':
     'The photo is scaled to fit, the rest padded in grey and left out of pooling and maps; for photos far from square, so defects are not stretched. Inspect and heatmaps use the same rule.',
+  'train.data.padMask': 'Leave the padding out of pooling and maps',
+  'train.data.padMaskHint':
+    'On (recommended): the model averages only the photo’s own feature cells, so the grey bands, whose width follows the photo’s shape, cannot become a cue for the class and never light up in a heatmap.',
+  'train.data.resizeTile': 'Tiles (large or elongated photos)',
+  'train.data.resizeTileHint':
+    'The photo is cut into square tiles across its short side, each seen by the model at full detail without stretching; the photo’s score is its worst tile and the maps are stitched back onto it. Inspect and heatmaps use the same rule.',
   'train.data.useSquash': 'Use squash (hides the shape better)',
   'train.data.resizeWhy.aspectDiffers':
     'Squash suggested from the data: the photos of {narrow} (aspect {narrowAspect}) and {wide} ({wideAspect}) differ in shape. Letterboxed, the grey bands would show that shape to the model even more than squashing does.',
   'train.data.resizeWhy.farFromSquare':
     'Letterbox suggested from the data: the photos are far from square (aspect {aspect}), so squashing would stretch the defects.',
+  'train.data.resizeWhy.elongated':
+    'Tiles suggested from the data: the photos are elongated (aspect {aspect}), so square tiles keep small defects at full detail where squashing or letterbox would shrink them.',
   'train.data.resizeWhy.similar': 'Squash suggested from the data: every class’s photos have about the same shape (aspect {aspect}).',
   'train.data.labels': 'Labels used for training',
   'train.data.labelsHintBinary':
@@ -126,6 +137,11 @@ export const train = {
   'train.estimate.perImage': 'Backbone per image',
   'train.estimate.transferEpoch': 'Transfer epoch',
   'train.estimate.finetuneEpoch': 'Fine-tuning epoch',
+  'train.estimate.finetuneEpochs': 'First about {first}, then {later} each',
+  'train.estimate.anomalyFeatures': 'Features of {n} good images',
+  'train.estimate.anomalyCoreset': 'Memory bank (coreset)',
+  'train.estimate.anomalyScoring': 'Scoring {n} held-out images',
+  'train.estimate.anomalyFlips': 'with flips',
   'train.estimate.total': 'Whole run',
   'train.estimate.breakdown': 'Embeddings {emb} · head ~{epochs} epochs {transfer} · fine-tuning {ft} · evaluation {ev}',
   'train.estimate.params': 'Parameters (all / fine-tuned)',
@@ -150,6 +166,17 @@ export const train = {
   'train.opt.tta': 'Test-time augmentation: evaluate and predict on the mean of the original, rotated 180° and mirrored copies',
   'train.guide.bestByPointing':
     'Keep the epoch that looks at the defects: best validation accuracy among epochs whose pointing is within 2 points of the best (needs validation images with regions)',
+  'train.guideRun.title': 'Guide training with the drawn regions',
+  'train.guideRun.on':
+    'Penalise the map’s mass outside the regions of defect images, so the model learns from the defect and not from what surrounds it ("right for the right reasons")',
+  'train.guideRun.count': '{n} of {total} defect images in the training split have regions; the others train as usual.',
+  'train.guideRun.noRegions':
+    'No defect image in the training split has a region yet. Draw regions in the library (or import VOC, COCO, labelme or mask files) to use this.',
+  'train.guideRun.augmentation':
+    'Not with small rotations or random crops: they move the photo away from its regions. Turn those off to guide training.',
+  'train.guideRun.weight': 'Weight beside the classification loss',
+  'train.guideRun.needsFinetune':
+    'Guidance moves where the model looks mainly while blocks are fine-tuned; with transfer learning only, the maps change little.',
   'train.opt.name': 'Run name',
   'train.opt.namePlaceholder': 'Generated from the settings when empty',
   'train.aug.title': 'Augmentation',
@@ -180,6 +207,8 @@ export const train = {
   'train.summary.blocks': 'Fine-tuned blocks',
   'train.summary.epochs': 'Epochs',
   'train.summary.batch': 'batch {n}',
+  'train.summary.guide': 'Guidance',
+  'train.summary.guideValue': 'By the drawn regions, weight {w}',
   'train.summary.aug': 'Augmentation',
   'train.summary.augNone': 'none',
   'train.summary.augFixed': '×3 (180°, mirror)',
@@ -263,12 +292,16 @@ export const train = {
   'train.cv.suggested': 'Suggested',
   'train.cv.suggestedWhy': 'This set has {count} labelled images (under {below}): one validation split is too small to trust.',
   'train.cv.folds': 'Folds k',
+  'train.cv.repeats': 'Repeats',
+  'train.cv.repeatsHint': 'Each repeat draws the k folds afresh; more repeats give a steadier mean.',
   'train.cv.explain':
     'Each image is held out once: {k} runs train on the other folds and validate on about {per} images each. You get accuracy as mean ± sd and the images every fold gets wrong.',
   'train.cv.cost': 'Costs {k} × one run.',
+  'train.cv.costRepeats': 'Costs {k} × {r} = {n} runs.',
   'train.cv.groupBatch': 'Keep each import batch in one fold (photos of one session never sit on both sides)',
   'train.cv.fewBatches': 'Import batches: {count}, fewer than the {k} folds, so the photos are spread over the folds one by one.',
   'train.cv.estimate': '{total} ({k} × {one})',
+  'train.cv.estimateRepeats': '{total} ({k} × {r} × {one})',
   'train.cv.start': 'Start cross-validation ({k} runs)',
   'train.cv.started': 'Cross-validation started: {k} runs, one after another.',
 } as const;

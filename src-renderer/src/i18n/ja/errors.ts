@@ -52,4 +52,7 @@ export const errors: Record<keyof typeof en, string> = {
   'error.SettingsFileError': '設定ファイルを読み込めなかったため、別名で退避しました',
   'error.SettingsFileError.hint':
     'Kensa は既定の設定で起動しました（正しかった値は引き継いでいます）。元のファイルは下に示す名前で同じ場所に残してあります。設定画面で設定し直してください。',
+  'error.TilingUnsupportedError': 'この学習設定ではタイル分割をまだ使えません',
+  'error.TilingUnsupportedError.hint':
+    '領域による学習ガイドとランダム拡張は、タイル分割ではまだ使えません。これらをオフにするか、画像の形を「正方形に引き伸ばす」か「形を保つ（レターボックス）」にしてください。',
 };

@@ -19,6 +19,7 @@ import {
   type DataWarning,
   type LabelChoice,
 } from './data-check.ts';
+import { guideFacts } from './guide-facts.ts';
 import { live } from './live.svelte.ts';
 import { runName } from './panel.ts';
 
@@ -48,6 +49,8 @@ export class TrainWizard {
   starting = $state(false);
   /** Labels the user unticked in the data step (empty: every labelled class trains, the default). */
   excluded = $state<string[]>([]);
+  /** Cross-validation: how many times the k folds are drawn afresh (each repeat reshuffles them; 1 = plain k-fold). */
+  cvRepeats = $state(1);
   private estimateSeq = 0;
 
   async load(): Promise<void> {
@@ -154,6 +157,13 @@ export class TrainWizard {
       c.fineTuneBlocks = Math.min(Math.max(1, c.fineTuneBlocks), blockCount(c.backbone));
       c.fineTuneEpochs = Math.max(1, c.fineTuneEpochs);
     }
+    // Guidance the engine would leave out (no regions, moving augmentation) is not stored as if it ran.
+    if (c.guideRegions && guideFacts(this.stats, c, this.excluded).blocked !== null) {
+      delete c.guideRegions;
+      delete c.guideWeight;
+    }
+    // Memory-bank settings (test-time flips) belong to anomaly runs only: a classifier run refuses them.
+    if (c.task !== 'anomaly') delete c.anomaly;
     if (!c.name.trim()) c.name = runName(c, this.mode, Date.now());
     const chosen = this.labelChoices('en').filter((l) => l.included);
     if (this.excluded.length && chosen.length) c.labels = chosen.map((l) => l.key);
@@ -179,8 +189,14 @@ export class TrainWizard {
     }
   }
 
+  /** Runs a cross-validation starts (k folds x repeats); null when the split is not cross-validation. */
+  cvRuns(): number | null {
+    const sp = this.config.split;
+    return sp.mode === 'fold' ? sp.folds * this.cvRepeats : null;
+  }
+
   /**
-   * With the cross-validation split: starts k runs as one group (the locked test set stays aside) and returns its id;
+   * With the cross-validation split: starts k x repeats runs as one group (the locked test set stays aside) and returns its id;
    * null when it could not start (the error is shown).
    */
   async startCrossValidation(): Promise<string | null> {
@@ -188,7 +204,7 @@ export class TrainWizard {
     if (c.split.mode !== 'fold') return null;
     const { folds, seed, groupBy } = c.split;
     this.starting = true;
-    const r = await app.guard(() => api.startCrossValidation(c, { folds, repeats: 1, seed, groupBy }));
+    const r = await app.guard(() => api.startCrossValidation(c, { folds, repeats: this.cvRepeats, seed, groupBy }));
     this.starting = false;
     if (!r) return null;
     this.config.name = '';
