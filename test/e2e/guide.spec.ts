@@ -108,3 +108,25 @@ test('the wizard offers guided training when training defect images have regions
   await expect.poll(async () => (await api.getRun(summary.id)).status, { timeout: 120_000 }).toMatch(/succeeded|failed/);
   expect((await api.getRun(summary.id)).status).toBe('succeeded');
 });
+
+test('Study and Best guide training by the drawn regions where training defect images have them; Quick does not', async ({ page }) => {
+  const { shell, train } = kensa(page, server);
+  await shell.goto();
+  await train.open();
+  const box = train.guideChoice.getByRole('checkbox');
+  for (const [preset, guided] of [
+    ['study', true],
+    ['quick', false],
+    ['best', true],
+  ] as const) {
+    await train.preset(preset);
+    await train.toTrainingStep();
+    if (guided) {
+      await expect(box).toBeChecked();
+      await expect(page.getByTestId('summary-guide')).toHaveText('By the drawn regions, weight 1');
+    } else {
+      await expect(box).not.toBeChecked();
+      await expect(page.getByTestId('summary-guide')).toHaveCount(0);
+    }
+  }
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LibraryStats } from '../../src-main/shared/library-types.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src-main/shared/training-types.ts';
 import { guideFacts } from '../../src-renderer/src/views/train/guide-facts.ts';
+import { defectImagesWithRegions, presetGuidance } from '../../src-main/shared/training-presets.ts';
 
 const label = (key: string, train: number, trainWithRegions: number) => ({
   key,
@@ -43,5 +44,13 @@ describe('guided training facts in the wizard', () => {
     const some = stats([label('scratch', 20, 5)]);
     expect(guideFacts(some, { augmentation: { ...aug, rotationDeg: 10, cropMinScale: 1 } }, []).blocked).toBe('augmentation');
     expect(guideFacts(some, { augmentation: { ...aug, rotationDeg: 0, cropMinScale: 0.85 } }, []).blocked).toBe('augmentation');
+    expect(guideFacts(some, { augmentation: { ...aug, rotationDeg: 0, cropMinScale: 1 }, resize: 'tile' }, []).blocked).toBe('tiles');
+  });
+  it('is what Study and Best turn on where training defect images have regions, never Quick', () => {
+    expect(presetGuidance('study', 3)).toEqual({ guideRegions: true, guideWeight: 1 });
+    expect(presetGuidance('best', 1)).toEqual({ guideRegions: true, guideWeight: 1 });
+    expect(presetGuidance('study', 0)).toEqual({ guideRegions: false });
+    expect(presetGuidance('quick', 50)).toEqual({ guideRegions: false });
+    expect(defectImagesWithRegions([label('ok', 9, 9), label('dent', 5, 2), label('chip', 4, 4)], ['chip'])).toBe(2);
   });
 });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { TilingUnsupportedError, ValidationError } from '../../shared/errors.ts';
 import type { LibraryStats } from '../../shared/library-types.ts';
 import type { BackboneId, TrainConfigInput, TrainingTaskKind } from '../../shared/training-types.ts';
-import { presetConfig, TRAIN_PRESETS, type TrainPresetId } from '../../shared/training-presets.ts';
+import { defectImagesWithRegions, presetConfig, presetGuidance, TRAIN_PRESETS, type TrainPresetId } from '../../shared/training-presets.ts';
 import { libraryStats } from '../../services/library/stats.ts';
 import { chooseAnomalyResize, chooseResize, describeResizeChoice } from '../../shared/resize-choice.ts';
 import type { CliCommand } from '../command.ts';
@@ -43,6 +43,7 @@ const TRAIN_OPTIONS = {
   'finetune-patience': { type: 'string' },
   'best-epoch': { type: 'string' },
   'guide-regions': { type: 'boolean' },
+  'no-guide-regions': { type: 'boolean' },
   'guide-weight': { type: 'string' },
   tta: { type: 'boolean' },
   'no-tta': { type: 'boolean' },
@@ -165,7 +166,8 @@ export const trainCommand: CliCommand = {
     '  [--augment fixed|random|none] [--balance weights|sampling|none] [--split catalog|random] [--val F] [--test F]\n' +
     '  [--continue RUN] [--no-cache] [--name NAME] [--json]\n' +
     '  [--best-epoch loss|pointing]  pointing: best accuracy among epochs whose CAM pointing is within 2 points of the best\n' +
-    '  [--guide-regions [--guide-weight W]]  penalise CAM mass outside the drawn regions of defect images (default W 1)\n' +
+    '  [--guide-regions [--guide-weight W] | --no-guide-regions]  penalise CAM mass outside the drawn regions of defect\n' +
+    '      images (default W 1); left out: on (W 1) with --preset study|best when training defect images have regions\n' +
     '  [--resize squash|letterbox] [--no-pad-mask]  letterbox: photos keep their shape (padded in grey, the padding left out\n' +
     '      of pooling and maps unless --no-pad-mask); left out: letterbox when every photo is far from square, squash\n' +
     "      otherwise (also when the classes' shapes differ: letterbox's padding would show the shape even more)\n" +
@@ -187,13 +189,35 @@ export const trainCommand: CliCommand = {
         throw new ValidationError(`Unknown preset "${values.preset}". Choose ${TRAIN_PRESETS.join(', ')}.`);
       const { report } = await s.engine.ensureStarted();
       cfg = presetConfig(preset, report.training);
-      io.err(`Preset ${preset} on ${report.training}: ${describePreset(cfg)}`);
+      // Described with the flags applied, so that `--finetune-epochs 2` reads as 2, not as the preset's 12.
+      const flagged = trainConfigFromFlags(values, cfg);
+      io.err(`Preset ${preset} on ${report.training}: ${describePreset(flagged)}`);
     }
     cfg = trainConfigFromFlags(values, cfg);
 
     await s.projects.open(dir);
-    const resizeLine = applyDefaultResize(cfg, libraryStats(s.projects.require().db).perLabel);
+    const perLabel = libraryStats(s.projects.require().db).perLabel;
+    const resizeLine = applyDefaultResize(cfg, perLabel);
     if (resizeLine) io.err(resizeLine);
+    if (values['no-guide-regions']) {
+      if (values['guide-regions']) throw new ValidationError('Choose one of --guide-regions and --no-guide-regions.');
+      cfg.guideRegions = false;
+      delete cfg.guideWeight;
+    } else if (
+      values.preset !== undefined &&
+      !values['guide-regions'] &&
+      cfg.task !== 'anomaly' &&
+      // Guidance is refused with tiles and left out with random augmentation: the preset does not ask for it there.
+      cfg.resize !== 'tile' &&
+      cfg.augmentation?.mode !== 'random'
+    ) {
+      const withRegions = defectImagesWithRegions(perLabel, []);
+      Object.assign(cfg, presetGuidance(values.preset as TrainPresetId, withRegions));
+      if (cfg.guideRegions)
+        io.err(
+          `Guided by the drawn regions (weight ${cfg.guideWeight ?? 1}): ${withRegions} training defect images have regions (--no-guide-regions to train without).`,
+        );
+    }
     // The estimate before the run starts, as the wizard shows it beside Start (timed on this machine's backends).
     // A configuration the service refuses fails here as it would in start(); other failures only cost the line.
     try {

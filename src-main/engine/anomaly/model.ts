@@ -9,12 +9,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelWeightsError } from '../../shared/errors.ts';
-import type { AnomalyFlips, AnomalyModelParams } from '../../shared/training-types.ts';
+import type { AnomalyConfig, AnomalyFlips, AnomalyModelParams } from '../../shared/training-types.ts';
 import { pixelsToBatch } from '../model/tf-util.ts';
 import type { WeightSet } from '../model/weights.ts';
 import { StreamingCoreset } from './coreset.ts';
 import { ALL_TYPES, BankSet } from './banks.ts';
-import { createExtractor, type PatchFeatureExtractor } from './features.ts';
+import { anomalyTaps, createExtractor, type PatchFeatureExtractor } from './features.ts';
 import { contentCells, PAD_VALUE, suppressPadding, type Rect } from '../../services/training/data/geometry.ts';
 
 import { ANOMALY_BANK_FILE } from '../../services/training/anomaly/files.ts';
@@ -34,6 +34,38 @@ export const DEFAULT_ANOMALY = {
   /** Test-time flips (bench/anomaly.ts --flips measures them). */
   flips: 'none' as AnomalyFlips,
 } as const;
+
+/**
+ * The parameters of a model about to be fitted (nothing learnt yet: no bank, threshold 1): the training job and its
+ * estimate build the same model from them.
+ */
+export function freshAnomalyParams(
+  backbone: AnomalyModelParams['backbone'],
+  inputSize: number,
+  seed: number,
+  config: Partial<AnomalyConfig> | undefined,
+): AnomalyModelParams {
+  const cfg = { ...DEFAULT_ANOMALY, ...(config ?? {}) };
+  const taps = anomalyTaps(backbone);
+  return {
+    backbone,
+    inputSize,
+    taps: [taps[0].name, taps[1].name],
+    seed,
+    coresetFraction: cfg.coresetFraction,
+    projectDim: cfg.projectDim,
+    normaliseIntensity: cfg.normaliseIntensity,
+    candidateFactor: cfg.candidateFactor,
+    coresetProjectDim: cfg.coresetProjectDim,
+    maxBankRows: cfg.maxBankRows,
+    bankRows: 0,
+    dim: 0,
+    rawThreshold: 1,
+    thresholdBasis: '',
+    smoothingSigma: cfg.smoothingSigma,
+    flips: cfg.flips,
+  };
+}
 
 /**
  * Per-image intensity standardisation (mean 128, sd 48 over all channels), applied before the backbone: the

@@ -7,8 +7,7 @@
  *   patch map (for heatmaps and Inspect).
  */
 import { bankTypes, sampleCoreTypes, UNKNOWN_TYPE } from '../anomaly/core-types.ts';
-import { anomalyTaps } from '../anomaly/features.ts';
-import { AnomalyModel, DEFAULT_ANOMALY } from '../anomaly/model.ts';
+import { AnomalyModel, freshAnomalyParams } from '../anomaly/model.ts';
 import type { AnomalyModelParams, Evaluation } from '../../shared/training-types.ts';
 import { chooseAnomalyThreshold, normaliseScore, typeScale } from '../anomaly/threshold.ts';
 import type { EngineSample } from '../../services/training/data/source.ts';
@@ -78,25 +77,8 @@ export const anomalyFitJob = defineJob<AnomalyFitParams, AnomalyFitEvent, Anomal
   let peakRss = process.memoryUsage().rss;
   const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
   await useBackend(ctx.backends.inference);
-  const cfg = { ...DEFAULT_ANOMALY, ...(p.config.anomaly ?? {}) };
-  const taps = anomalyTaps(p.config.backbone);
   const params: AnomalyModelParams = {
-    backbone: p.config.backbone,
-    inputSize: p.config.inputSize,
-    taps: [taps[0].name, taps[1].name],
-    seed: p.config.seed,
-    coresetFraction: cfg.coresetFraction,
-    projectDim: cfg.projectDim,
-    normaliseIntensity: cfg.normaliseIntensity,
-    candidateFactor: cfg.candidateFactor,
-    coresetProjectDim: cfg.coresetProjectDim,
-    maxBankRows: cfg.maxBankRows,
-    bankRows: 0,
-    dim: 0,
-    rawThreshold: 1,
-    thresholdBasis: '',
-    smoothingSigma: cfg.smoothingSigma,
-    flips: cfg.flips,
+    ...freshAnomalyParams(p.config.backbone, p.config.inputSize, p.config.seed, p.config.anomaly),
     // Left out = squash (the main side resolves the default: shared/resize-choice.ts chooseAnomalyResize).
     resize: p.config.resize ?? 'squash',
     ...(p.config.resize === 'tile' && p.config.maxTiles !== undefined ? { maxTiles: p.config.maxTiles } : {}),

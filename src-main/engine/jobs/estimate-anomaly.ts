@@ -7,10 +7,9 @@
  * scoring = each validation and test image against a bank of the run's size (x2 with flips 'h', x4 'hv').
  */
 import type { EstimateJobParams, EstimateJobResult } from '../../services/engine/job-types.ts';
-import type { AnomalyModelParams } from '../../shared/training-types.ts';
 import { greedyCoresetCpu } from '../anomaly/coreset.ts';
 import { anomalyTaps } from '../anomaly/features.ts';
-import { AnomalyModel, DEFAULT_ANOMALY } from '../anomaly/model.ts';
+import { AnomalyModel, DEFAULT_ANOMALY, freshAnomalyParams } from '../anomaly/model.ts';
 import { buildSegment, parseBackbone } from '../model/mobilenet.ts';
 import { snapshotWeights, useBackend } from '../model/tf-util.ts';
 import { createRng } from '../../services/training/train/rng.ts';
@@ -89,24 +88,7 @@ export async function estimateAnomaly(p: EstimateJobParams, ctx: EngineContext):
   const s = p.inputSize;
   const spec = parseBackbone(p.backbone);
   const taps = anomalyTaps(p.backbone);
-  const params: AnomalyModelParams = {
-    backbone: p.backbone,
-    inputSize: s,
-    taps: [taps[0].name, taps[1].name],
-    seed: 1,
-    coresetFraction: cfg.coresetFraction,
-    projectDim: cfg.projectDim,
-    normaliseIntensity: cfg.normaliseIntensity,
-    candidateFactor: cfg.candidateFactor,
-    coresetProjectDim: cfg.coresetProjectDim,
-    maxBankRows: cfg.maxBankRows,
-    bankRows: 0,
-    dim: 0,
-    rawThreshold: 1,
-    thresholdBasis: '',
-    smoothingSigma: cfg.smoothingSigma,
-    flips: cfg.flips,
-  };
+  const params = freshAnomalyParams(p.backbone, s, 1, p.anomaly);
   const fitImages = Math.max(1, p.trainImages);
   const scoredImages = p.valImages + (p.testImages ?? 0);
   const key = `${p.backbone}|${s}|${cfg.projectDim}|${cfg.coresetFraction}|${cfg.flips}|${fitImages}|${ctx.backends.inference}`;

@@ -172,6 +172,8 @@ export const train = {
   'train.guideRun.count': '{n} of {total} defect images in the training split have regions; the others train as usual.',
   'train.guideRun.noRegions':
     'No defect image in the training split has a region yet. Draw regions in the library (or import VOC, COCO, labelme or mask files) to use this.',
+  'train.guideRun.tiles':
+    'Not with tiles: a tiled run takes its regions as tile labels instead (tiles holding a region learn the defect, the others OK).',
   'train.guideRun.augmentation':
     'Not with small rotations or random crops: they move the photo away from its regions. Turn those off to guide training.',
   'train.guideRun.weight': 'Weight beside the classification loss',

@@ -173,6 +173,8 @@ export const train: Record<keyof typeof en, string> = {
   'train.guideRun.count': '学習用の欠陥画像 {total} 枚のうち {n} 枚に領域があります。残りは通常どおり学習します。',
   'train.guideRun.noRegions':
     '学習用の欠陥画像にまだ領域がありません。ライブラリで領域を描く（または VOC・COCO・labelme・マスクのファイルを取り込む）と使えます。',
+  'train.guideRun.tiles':
+    'タイルとは併用できません。タイル分割では領域をタイルのラベルとして使います（領域を含むタイルは欠陥、その他は良品として学習）。',
   'train.guideRun.augmentation':
     '小さな回転やランダム切り出しとは併用できません（画像が領域からずれるため）。それらをオフにすると使えます。',
   'train.guideRun.weight': '分類損失に対する重み',

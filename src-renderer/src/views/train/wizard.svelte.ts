@@ -6,7 +6,7 @@ import {
   type TrainConfig,
   type TrainingEstimate,
 } from '../../../../src-main/shared/training-types.ts';
-import { presetConfig, type TrainPresetId } from '../../../../src-main/shared/training-presets.ts';
+import { presetConfig, presetGuidance, type TrainPresetId } from '../../../../src-main/shared/training-presets.ts';
 import { api } from '../../lib/api.ts';
 import { app } from '../../state/app.svelte.ts';
 import {
@@ -130,6 +130,8 @@ export class TrainWizard {
     const { augmentation, ...rest } = p;
     Object.assign(c, rest);
     if (augmentation) c.augmentation = { ...c.augmentation, ...augmentation };
+    // Study and Best train guided by the drawn regions when training defect images have them (shared rule).
+    Object.assign(c, presetGuidance(id, guideFacts(this.stats, c, this.excluded).withRegions));
     this.mode = (p.fineTuneEpochs ?? 0) > 0 ? 'finetune' : 'transfer';
   }
 
