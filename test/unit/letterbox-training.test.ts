@@ -82,11 +82,15 @@ describe('letterbox training', () => {
       name: 'letterboxed',
     });
     const final = await s.tasks.wait(snap.id);
+    // One wide OK photo and one tall defect photo (ids follow the import's completion order, so they are looked up).
+    const okId = listTypes(s.projects.require().db).find((t) => t.isOk)!.id;
+    const items = (await api.listImages({ limit: 100 })).items;
+    const pair = [items.find((i) => i.labelId === okId)!.id, items.find((i) => i.labelId !== null && i.labelId !== okId)!.id];
     expect(final.state).toBe('succeeded');
     const run = await api.getRun(snap.runId);
     expect(readModelInfo(run.modelDir!).preprocessing.resize).toBe('letterbox');
 
-    const res = await api.predict({ imageIds: [1, 9] });
+    const res = await api.predict({ imageIds: pair });
     expect(res.predictions).toHaveLength(2);
     for (const p of res.predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     // Predict follows the geometry saved with the model: the same weights told to squash score the photo differently.
@@ -114,7 +118,7 @@ describe('letterbox training', () => {
     expect(readModelInfo((await api.getRun(cont.runId)).modelDir!).preprocessing.resize).toBe('letterbox');
 
     const hm = await s.tasks.wait(
-      (await api.computeHeatmaps({ runId: snap.runId, methods: ['cam'], classes: 'label', imageIds: [1, 9] })).id,
+      (await api.computeHeatmaps({ runId: snap.runId, methods: ['cam'], classes: 'label', imageIds: pair })).id,
     );
     expect(hm.state).toBe('succeeded');
     const grids = cachedGrids(join(tmp, 'project', 'cache', 'heatmaps'));
