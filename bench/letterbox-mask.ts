@@ -27,11 +27,10 @@ import { fileSource, type EngineSample } from '../src-main/services/training/dat
 import { padMaskOfConfig, type ResizeMode } from '../src-main/services/training/data/geometry.ts';
 import { neuAnnotationOf, vocMask } from '../src-main/services/training/guide/voc-masks.ts';
 import { letterboxMask, type RegionMask } from '../src-main/services/training/guide/regions.ts';
-import { buildHead, buildSegment, HEAD_LAYERS, parseBackbone } from '../src-main/engine/model/mobilenet.ts';
+import { buildSegment, parseBackbone } from '../src-main/engine/model/mobilenet.ts';
 import { pixelsToBatch } from '../src-main/engine/model/tf-util.ts';
 import { readWeightSet, assignWeightsByName } from '../src-main/engine/model/weights.ts';
-import { JsHead } from '../src-main/engine/train/js-head.ts';
-import { createRng, shuffleInPlace } from '../src-main/services/training/train/rng.ts';
+import { fitFrozenHead } from './lib/frozen-head.ts';
 import { Trainer, type TrainerEvent } from '../src-main/engine/train/trainer.ts';
 import { resolveConfig } from '../src-main/services/training/train/config.ts';
 
@@ -190,27 +189,7 @@ async function baseline(ds: DataSet, seed: number): Promise<{ valAccuracy: numbe
   };
   const tr = rows('train');
   const va = rows('val');
-  const head = buildHead(C, K, seed);
-  const [k0, b0] = head.getLayer(HEAD_LAYERS.dense).getWeights();
-  const js = new JsHead(k0!.dataSync() as Float32Array, b0!.dataSync() as Float32Array, C, K, 1e-3);
-  head.dispose();
-  const rng = createRng(seed);
-  const order = tr.y.map((_, i) => i);
-  const buf = new Float32Array(32 * C);
-  for (let e = 1; e <= 300; e++) {
-    shuffleInPlace(order, rng);
-    for (let b = 0; b < order.length; b += 32) {
-      const part = order.slice(b, b + 32);
-      part.forEach((i, j) => buf.set(tr.x.subarray(i * C, (i + 1) * C), j * C));
-      const labels = part.map((i) => tr.y[i]!);
-      js.step(
-        buf.subarray(0, part.length * C),
-        labels,
-        labels.map(() => 1),
-        undefined,
-      );
-    }
-  }
+  const js = fitFrozenHead(tr, C, K, seed);
   const te = rows('test');
   return { valAccuracy: js.evaluate(va.x, va.y).acc, swappedAspectAccuracy: js.evaluate(te.x, te.y).acc };
 }

@@ -23,10 +23,10 @@ import sharp from 'sharp';
 import { initWasmForProbe } from '../src-main/engine/backend/wasm-init.ts';
 import { cam } from '../src-main/engine/heatmaps/cam.ts';
 import { stitchGrids } from '../src-main/engine/heatmaps/tiled-maps.ts';
-import { buildHead, buildSegment, HEAD_LAYERS, parseBackbone } from '../src-main/engine/model/mobilenet.ts';
+import { buildSegment, parseBackbone } from '../src-main/engine/model/mobilenet.ts';
 import { pixelsToBatch } from '../src-main/engine/model/tf-util.ts';
 import { assignWeightsByName, readWeightSet } from '../src-main/engine/model/weights.ts';
-import { JsHead } from '../src-main/engine/train/js-head.ts';
+import { fitFrozenHead } from './lib/frozen-head.ts';
 import { Trainer } from '../src-main/engine/train/trainer.ts';
 import type { TrainerOutput } from '../src-main/services/engine/job-types.ts';
 import { contentCells, fitGeometry, mapPixelToOriginal, type ResizeMode } from '../src-main/services/training/data/geometry.ts';
@@ -243,27 +243,7 @@ async function baseline(ds: Strip[], seed: number): Promise<number> {
   };
   const tr = rows('train');
   const va = rows('val');
-  const head = buildHead(C, 2, seed);
-  const [k0, b0] = head.getLayer(HEAD_LAYERS.dense).getWeights();
-  const js = new JsHead(k0!.dataSync() as Float32Array, b0!.dataSync() as Float32Array, C, 2, 1e-3);
-  head.dispose();
-  const rng = createRng(seed);
-  const order = tr.y.map((_, i) => i);
-  const buf = new Float32Array(32 * C);
-  for (let e = 1; e <= 300; e++) {
-    shuffleInPlace(order, rng);
-    for (let b = 0; b < order.length; b += 32) {
-      const part = order.slice(b, b + 32);
-      part.forEach((i, j) => buf.set(tr.x.subarray(i * C, (i + 1) * C), j * C));
-      const labels = part.map((i) => tr.y[i]!);
-      js.step(
-        buf.subarray(0, part.length * C),
-        labels,
-        labels.map(() => 1),
-        undefined,
-      );
-    }
-  }
+  const js = fitFrozenHead(tr, C, 2, seed);
   return js.evaluate(va.x, va.y).acc;
 }
 

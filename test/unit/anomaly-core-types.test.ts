@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BankSet } from '../../src-main/engine/anomaly/banks.ts';
 import { bankTypes } from '../../src-main/engine/anomaly/core-types.ts';
-import { AnomalyModel, DEFAULT_ANOMALY, unflipGrids } from '../../src-main/engine/anomaly/model.ts';
+import { AnomalyModel, freshAnomalyParams, unflipGrids } from '../../src-main/engine/anomaly/model.ts';
 import { typeScale } from '../../src-main/engine/anomaly/threshold.ts';
 import { readWeightSet } from '../../src-main/engine/model/weights.ts';
 import { rocCurve } from '../../src-main/services/training/train/metrics.ts';
@@ -40,21 +40,11 @@ function core(type: 'stator' | 'rotor', seed: number, foreign = false): Uint8Arr
 }
 
 const params: AnomalyModelParams = {
-  backbone: 'mobilenet_v1_0.25',
-  inputSize: size,
-  taps: ['conv_pw_5_relu', 'conv_pw_11_relu'],
-  seed: 1,
-  coresetFraction: 0.25,
+  ...freshAnomalyParams('mobilenet_v1_0.25', size, 1, { coresetFraction: 0.25, projectDim: 64 }),
   candidateFactor: 2,
   coresetProjectDim: 32,
-  maxBankRows: 10000,
-  projectDim: 64,
-  normaliseIntensity: DEFAULT_ANOMALY.normaliseIntensity,
-  bankRows: 0,
   dim: 64,
-  rawThreshold: 1,
   thresholdBasis: 'test',
-  smoothingSigma: 4,
 };
 
 const once = (images: Uint8Array[]) => {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyModel, DEFAULT_ANOMALY, standardiseIntensity } from '../../src-main/engine/anomaly/model.ts';
+import { AnomalyModel, freshAnomalyParams, standardiseIntensity } from '../../src-main/engine/anomaly/model.ts';
 import { openPhotoInputs, photoMap, scorePhotos, type PhotoInputs } from '../../src-main/engine/anomaly/photo-inputs.ts';
 import { readWeightSet } from '../../src-main/engine/model/weights.ts';
 import { initWasmBackend } from '../../src-main/engine/wasm-grads/setup-wasm.ts';
@@ -57,22 +57,13 @@ async function photoFile(name: string, w: number, h: number, px: Buffer): Promis
 }
 
 function paramsFor(size: number, mode: ResizeMode, extra: Partial<AnomalyModelParams> = {}): AnomalyModelParams {
+  // Small and fast: a quarter of the patches kept, 64 dimensions, 2x candidates.
   return {
-    backbone: 'mobilenet_v1_0.25',
-    inputSize: size,
-    taps: ['conv_pw_5_relu', 'conv_pw_11_relu'],
-    seed: 1,
-    coresetFraction: 0.25,
+    ...freshAnomalyParams('mobilenet_v1_0.25', size, 1, { coresetFraction: 0.25, projectDim: 64 }),
     candidateFactor: 2,
     coresetProjectDim: 32,
-    maxBankRows: 10000,
-    projectDim: 64,
-    normaliseIntensity: DEFAULT_ANOMALY.normaliseIntensity,
-    bankRows: 0,
     dim: 64,
-    rawThreshold: 1,
     thresholdBasis: 'test',
-    smoothingSigma: 4,
     resize: mode,
     ...extra,
   };

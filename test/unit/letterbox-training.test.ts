@@ -3,16 +3,15 @@
  * heatmaps are stored in the photo's own shape (padding cut away). Photos of the two classes differ in aspect, the
  * cue letterbox is there to take away.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/library/import.ts';
-import { createHandlers } from '../../src-main/services/handlers/index.ts';
-import { Services } from '../../src-main/services/services.ts';
+import type { Services } from '../../src-main/services/services.ts';
+import { cachedGrids, folderProject } from '../helpers/folder-project.ts';
 import { readModelInfo } from '../../src-main/services/training/model/saved-model.ts';
 
 const NEU = resolve(import.meta.dirname, '../../../shared/datasets/neu-det/images');
@@ -34,39 +33,16 @@ beforeAll(async () => {
         .png()
         .toFile(join(src, cls, `${cls}_${i}.png`));
   }
-  s = new Services({ configDir: join(tmp, 'config'), resourcesDir: join(tmp, 'resources'), host: { mode: 'cli', electronVersion: null } });
-  api = createHandlers(s);
-  await api.createProject(join(tmp, 'project'), 'letterbox test');
-  const project = s.projects.require();
-  const ok = listTypes(project.db).find((t) => t.isOk)!;
-  const rep = await runImport(project, {
-    paths: [src],
-    labels: { from: 'folders', mapping: { crazing: { defectTypeId: ok.id } }, createUnknown: true },
-  });
-  expect(rep.imported).toBe(16);
+  const fp = await folderProject(tmp, src, 'crazing', 'letterbox test');
+  s = fp.s;
+  api = fp.api;
+  expect(fp.report.imported).toBe(16);
 });
 
 afterAll(async () => {
   await s?.dispose();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Width and height of every cached heatmap grid of a run (cache file header: magic, width, height, classes). */
-function cachedGrids(dir: string): [number, number][] {
-  const out: [number, number][] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else {
-        const b = readFileSync(p);
-        if (b.byteLength >= 16) out.push([b.readInt32LE(4), b.readInt32LE(8)]);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('letterbox training', () => {
   it('trains, saves the geometry with the model, predicts with it, and maps heatmaps back onto the photo shape', async () => {

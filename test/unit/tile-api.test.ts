@@ -3,16 +3,15 @@
  * model, predict names each photo's worst tile, heatmaps come back stitched in the photo's own shape, and guidance by
  * regions with tiles is refused by name.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KensaApi } from '../../src-main/shared/api/index.ts';
 import { listTypes } from '../../src-main/services/db/repos/defect-types.ts';
-import { runImport } from '../../src-main/services/library/import.ts';
-import { createHandlers } from '../../src-main/services/handlers/index.ts';
-import { Services } from '../../src-main/services/services.ts';
+import type { Services } from '../../src-main/services/services.ts';
+import { cachedGrids, folderProject } from '../helpers/folder-project.ts';
 import { readModelInfo } from '../../src-main/services/training/model/saved-model.ts';
 
 const W = 320;
@@ -43,39 +42,16 @@ beforeAll(async () => {
     // Spots in the last tile (x 280..320) of every defect strip.
     await strip(join(src, 'spot', `s${i}.png`), 200 + i, 290 + (i % 3) * 8);
   }
-  s = new Services({ configDir: join(tmp, 'config'), resourcesDir: join(tmp, 'resources'), host: { mode: 'cli', electronVersion: null } });
-  api = createHandlers(s);
-  await api.createProject(join(tmp, 'project'), 'tile test');
-  const project = s.projects.require();
-  const ok = listTypes(project.db).find((t) => t.isOk)!;
-  const rep = await runImport(project, {
-    paths: [src],
-    labels: { from: 'folders', mapping: { good: { defectTypeId: ok.id } }, createUnknown: true },
-  });
-  expect(rep.imported).toBe(24);
+  const fp = await folderProject(tmp, src, 'good', 'tile test');
+  s = fp.s;
+  api = fp.api;
+  expect(fp.report.imported).toBe(24);
 });
 
 afterAll(async () => {
   await s?.dispose();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Width and height of every cached heatmap grid (cache file header: magic, width, height, classes). */
-function cachedGrids(dir: string): [number, number][] {
-  const out: [number, number][] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else {
-        const b = readFileSync(p);
-        if (b.byteLength >= 16) out.push([b.readInt32LE(4), b.readInt32LE(8)]);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('tiled classifier through the API', () => {
   it('trains on tiles, saves the grid, predicts with the worst tile and stitches heatmaps onto the photo', async () => {
